@@ -1,0 +1,248 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import { InvalidQueryError } from '../errors.js';
+import type { AggregateFunction } from '../operators/aggregate/functions.js';
+import { count as countFn } from '../operators/aggregate/functions.js';
+import type { GroupState } from '../operators/groups-with-state/types.js';
+import { GroupStateTimeout } from '../operators/groups-with-state/types.js';
+import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
+import { parseDuration } from '../time/duration.js';
+import type { Duration, Row, TimeWindow } from '../types.js';
+import type { SessionWindowKey, WindowKey } from './windows.js';
+import { DataStreamWriter } from './writer.js';
+
+type Column<T> = keyof T & string;
+type KeySpec<T> = Column<T> | WindowKey | SessionWindowKey;
+
+/** The output columns of a grouping: the plain key columns, plus `window` / `session_window`. */
+type KeyColumns<T, K extends readonly KeySpec<T>[]> = Pick<T, Extract<K[number], string>> &
+  (Extract<K[number], WindowKey> extends never ? unknown : { window: TimeWindow }) &
+  (Extract<K[number], SessionWindowKey> extends never ? unknown : { session_window: TimeWindow });
+
+type AggregateColumns<A extends Record<string, AggregateFunction>> = {
+  [name in keyof A]: ReturnType<A[name]['result']>;
+};
+
+/** Options of {@link readStream}. */
+export interface ReadStreamOptions<T> {
+  /** The column holding event time as epoch milliseconds. */
+  readonly eventTime?: Column<T>;
+  /** Validates each record at the edge; invalid records become dead letters. */
+  readonly schema?: StandardSchemaV1<unknown, T>;
+}
+
+/** A static dataset to join a stream with (Spark's stream-static join). */
+export interface StaticDataset<U extends Row> {
+  readonly kind: 'static';
+  readonly rows: readonly U[];
+}
+
+/** Wraps rows as a static dataset for {@link DataStream.join}. */
+export function staticRows<U extends Row>(rows: readonly U[]): StaticDataset<U> {
+  return { kind: 'static', rows };
+}
+
+/** Options of {@link DataStream.join}. */
+export interface JoinOptions {
+  /** Equi-join columns, present on both sides with the same name. */
+  readonly on: readonly string[];
+  /** @default 'inner' */
+  readonly how?: JoinType;
+  /**
+   * Stream-stream joins: the event-time constraint `right[rightColumn] - left[leftColumn] ∈ [min, max]`,
+   * which lets the watermark evict state (required for outer joins).
+   */
+  readonly timeRange?: { leftColumn: string; rightColumn: string; min: Duration; max: Duration };
+}
+
+/**
+ * An unbounded table of rows, built fluently with Spark's vocabulary. Each method returns a new
+ * stream; nothing runs until the query is started by a runtime (test kit, local runner, Lambda).
+ */
+export class DataStream<T extends Row = Row> {
+  constructor(readonly plan: PlanNode) {}
+
+  /** Keeps only the named columns. */
+  select<K extends Column<T>>(...columns: K[]): DataStream<Pick<T, K>> {
+    return new DataStream({ kind: 'select', child: this.plan, columns });
+  }
+
+  /** Transforms each row. The function must be deterministic (replays must give the same rows). */
+  map<U extends Row>(fn: (row: T) => U): DataStream<U> {
+    return new DataStream({ kind: 'map', child: this.plan, fn: fn as (row: Row) => Row });
+  }
+
+  /** Keeps rows for which `fn` is true. */
+  filter(fn: (row: T) => boolean): DataStream<T> {
+    return new DataStream({ kind: 'filter', child: this.plan, fn: fn as (row: Row) => boolean });
+  }
+
+  /** Alias of {@link filter}, as in Spark. */
+  where(fn: (row: T) => boolean): DataStream<T> {
+    return this.filter(fn);
+  }
+
+  /** Maps each row to any number of rows. */
+  flatMap<U extends Row>(fn: (row: T) => Iterable<U>): DataStream<U> {
+    return new DataStream({ kind: 'flatMap', child: this.plan, fn: fn as (row: Row) => Iterable<Row> });
+  }
+
+  /**
+   * Declares `column` as event time with a lateness bound: the watermark trails the largest
+   * event time seen by `delay`, and state older than it is finalized and dropped.
+   */
+  withWatermark(column: Column<T>, delay: Duration): DataStream<T> {
+    return new DataStream({ kind: 'watermark', child: this.plan, column, delayMs: parseDuration(delay) });
+  }
+
+  /** Groups by columns and/or a `window(...)` / `sessionWindow(...)`; follow with `agg` or `count`. */
+  groupBy<const K extends readonly KeySpec<T>[]>(...keys: K): GroupedStream<KeyColumns<T, K>> {
+    const grouping: GroupingKey[] = keys.map((key) =>
+      typeof key === 'string' ? { kind: 'column', column: key } : key,
+    );
+    return new GroupedStream(this.plan, grouping);
+  }
+
+  /**
+   * Drops rows whose `columns` repeat an earlier row (the whole row when empty). With a
+   * watermark and the event-time column among `columns`, state expires with the watermark.
+   */
+  dropDuplicates(columns: Column<T>[] = []): DataStream<T> {
+    return new DataStream({ kind: 'dedup', child: this.plan, columns, withinWatermark: false });
+  }
+
+  /** Drops duplicates of `columns` seen within the watermark delay of the first occurrence. */
+  dropDuplicatesWithinWatermark(columns: Column<T>[] = []): DataStream<T> {
+    return new DataStream({ kind: 'dedup', child: this.plan, columns, withinWatermark: true });
+  }
+
+  /** Groups by a key function, for `mapGroupsWithState` / `flatMapGroupsWithState`. */
+  groupByKey<K>(keyFn: (row: T) => K): KeyedStream<T, K> {
+    return new KeyedStream(this.plan, keyFn as (row: Row) => unknown);
+  }
+
+  /** Joins with a static dataset or another stream. Output rows merge both sides' columns. */
+  join<U extends Row>(other: DataStream<U> | StaticDataset<U>, options: JoinOptions): DataStream<T & U> {
+    const how = options.how ?? 'inner';
+    if (other instanceof DataStream) {
+      const timeRange = options.timeRange && {
+        leftColumn: options.timeRange.leftColumn,
+        rightColumn: options.timeRange.rightColumn,
+        minMs: signedDuration(options.timeRange.min),
+        maxMs: signedDuration(options.timeRange.max),
+      };
+      return new DataStream({
+        kind: 'streamJoin',
+        left: this.plan,
+        right: other.plan,
+        on: options.on,
+        how,
+        ...(timeRange === undefined ? {} : { timeRange }),
+      });
+    }
+    return new DataStream({ kind: 'staticJoin', child: this.plan, rows: other.rows, on: options.on, how });
+  }
+
+  /** All rows of this stream and the others; each keeps its own watermark (global = min). */
+  union(...others: DataStream<T>[]): DataStream<T> {
+    return new DataStream({ kind: 'union', children: [this.plan, ...others.map((other) => other.plan)] });
+  }
+
+  /** Starts describing the output: mode, sink and name. */
+  get writeStream(): DataStreamWriter<T> {
+    return new DataStreamWriter<T>(this.plan);
+  }
+}
+
+/** Durations in time ranges may be negative (`'-5 minutes'`). */
+function signedDuration(value: Duration): number {
+  if (typeof value === 'number') return Math.trunc(value);
+  const text = value.trim();
+  return text.startsWith('-') ? -parseDuration(text.slice(1)) : parseDuration(text);
+}
+
+/** The result of `groupBy`. */
+export class GroupedStream<Keys> {
+  constructor(
+    private readonly child: PlanNode,
+    private readonly keys: readonly GroupingKey[],
+  ) {}
+
+  /** Aggregates each group, e.g. `agg({ views: count(), revenue: sum('price') })`. */
+  agg<A extends Record<string, AggregateFunction>>(
+    aggregates: A,
+  ): DataStream<Keys & AggregateColumns<A> & Row> {
+    if (Object.keys(aggregates).length === 0) {
+      throw new InvalidQueryError(
+        'EMPTY_AGGREGATION',
+        'agg() needs at least one aggregate, e.g. agg({ n: count() }).',
+      );
+    }
+    return new DataStream({ kind: 'aggregate', child: this.child, keys: this.keys, aggregates });
+  }
+
+  /** Counts rows per group into a `count` column. */
+  count(): DataStream<Keys & { count: number } & Row> {
+    return this.agg({ count: countFn() });
+  }
+}
+
+/** Options of `mapGroupsWithState` / `flatMapGroupsWithState`. */
+export interface GroupsWithStateOptions<K, S> {
+  /** @default GroupStateTimeout.NoTimeout */
+  readonly timeout?: GroupStateTimeout;
+  /** State applied in the first batch only, as Spark's `initialState`. */
+  readonly initialState?: ReadonlyArray<readonly [K, S]>;
+}
+
+/** The result of `groupByKey`. */
+export class KeyedStream<T extends Row, K> {
+  constructor(
+    private readonly child: PlanNode,
+    private readonly keyFn: (row: Row) => unknown,
+  ) {}
+
+  /** Calls `fn` once per key with data (and per timed-out key); it returns one output row. Update mode only. */
+  mapGroupsWithState<S, U extends Row>(
+    fn: (key: K, rows: readonly T[], state: GroupState<S>) => U,
+    options: GroupsWithStateOptions<K, S> = {},
+  ): DataStream<U> {
+    return this.build(false, 'update', fn as never, options);
+  }
+
+  /** Calls `fn` once per key with data (and per timed-out key); it returns any number of rows. */
+  flatMapGroupsWithState<S, U extends Row>(
+    outputMode: 'append' | 'update',
+    fn: (key: K, rows: readonly T[], state: GroupState<S>) => Iterable<U>,
+    options: GroupsWithStateOptions<K, S> = {},
+  ): DataStream<U> {
+    return this.build(true, outputMode, fn as never, options);
+  }
+
+  private build<U extends Row>(
+    flat: boolean,
+    outputMode: 'append' | 'update',
+    fn: (key: unknown, rows: readonly Row[], state: GroupState<unknown>) => Iterable<Row> | Row,
+    options: GroupsWithStateOptions<K, unknown>,
+  ): DataStream<U> {
+    return new DataStream({
+      kind: 'groupsWithState',
+      child: this.child,
+      keyFn: this.keyFn,
+      flat,
+      outputMode,
+      timeout: options.timeout ?? GroupStateTimeout.NoTimeout,
+      fn,
+      ...(options.initialState === undefined ? {} : { initialState: options.initialState }),
+    });
+  }
+}
+
+/** Starts a query definition from a named input stream (a Kinesis stream or a test `MemoryStream`). */
+export function readStream<T extends Row>(name: string, options: ReadStreamOptions<T> = {}): DataStream<T> {
+  return new DataStream<T>({
+    kind: 'source',
+    name,
+    ...(options.eventTime === undefined ? {} : { eventTime: options.eventTime }),
+    ...(options.schema === undefined ? {} : { schema: options.schema as StandardSchemaV1<unknown, Row> }),
+  });
+}

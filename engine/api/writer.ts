@@ -1,0 +1,88 @@
+import { checkQuery } from '../plan/checker.js';
+import type { PlanNode } from '../plan/nodes.js';
+import type { ForeachBatchFunction, SinkSpec } from '../sinks/sink.js';
+import type { OutputMode, Row } from '../types.js';
+
+/** How several watermarks combine into the global one (Spark's `multipleWatermarkPolicy`). */
+export type WatermarkPolicy = 'min' | 'max';
+
+/** A complete, checked query: what runtimes (test kit, local runner, Lambda) execute. */
+export interface QueryDefinition {
+  readonly name: string;
+  readonly plan: PlanNode;
+  readonly outputMode: OutputMode;
+  readonly sink: SinkSpec;
+  readonly watermarkPolicy: WatermarkPolicy;
+}
+
+/**
+ * Describes where and how a stream's results are written, like Spark's `DataStreamWriter`.
+ * `build()` checks the plan and returns the {@link QueryDefinition}.
+ *
+ * @example
+ * stream.writeStream.queryName('page-views').outputMode('append').format('parquet').build()
+ */
+export class DataStreamWriter<T extends Row> {
+  private name = 'query';
+  private mode: OutputMode = 'append';
+  private sink: SinkSpec = { kind: 'memory' };
+  private policy: WatermarkPolicy = 'min';
+
+  constructor(private readonly plan: PlanNode) {}
+
+  /** Names the query: it keys the checkpoint, the state and the output prefix. */
+  queryName(name: string): this {
+    this.name = name;
+    return this;
+  }
+
+  /** @default 'append' */
+  outputMode(mode: OutputMode): this {
+    this.mode = mode;
+    return this;
+  }
+
+  /** `memory` and `console` for tests and demos; `json` (JSON Lines) or `parquet` files in S3. */
+  format(format: 'memory' | 'console' | 'json' | 'parquet'): this {
+    this.sink =
+      format === 'memory' || format === 'console'
+        ? { kind: format }
+        : { kind: 'files', format: format === 'json' ? 'jsonl' : 'parquet', partitionBy: [] };
+    return this;
+  }
+
+  /** File sinks: partition objects by these columns (`col=value/` prefixes). */
+  partitionBy(...columns: string[]): this {
+    if (this.sink.kind !== 'files') this.sink = { kind: 'files', format: 'jsonl', partitionBy: columns };
+    else this.sink = { ...this.sink, partitionBy: columns };
+    return this;
+  }
+
+  /**
+   * Calls `fn(rows, batchId, ctx)` once per batch; a replay passes the same rows for the same
+   * batch id, so writes keyed by batch id are idempotent.
+   */
+  foreachBatch(fn: ForeachBatchFunction<T>): this {
+    this.sink = { kind: 'foreachBatch', fn: fn as ForeachBatchFunction<Row> };
+    return this;
+  }
+
+  /** Combines several watermarks by `min` (Spark's default, safe) or `max`. */
+  watermarkPolicy(policy: WatermarkPolicy): this {
+    this.policy = policy;
+    return this;
+  }
+
+  /** Checks the plan (throwing `InvalidQueryError` naming the rule) and returns the query. */
+  build(): QueryDefinition {
+    const query: QueryDefinition = {
+      name: this.name,
+      plan: this.plan,
+      outputMode: this.mode,
+      sink: this.sink,
+      watermarkPolicy: this.policy,
+    };
+    checkQuery(query);
+    return query;
+  }
+}

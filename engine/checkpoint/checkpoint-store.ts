@@ -1,0 +1,74 @@
+import type { BatchId, TimestampMs } from '../types.js';
+
+/** Watermark bookkeeping persisted with every commit (see `runtime/watermark-tracker.ts`). */
+export interface WatermarkState {
+  /** The global event-time watermark after the batch; never decreases. */
+  readonly globalMs: TimestampMs;
+  /** Per `withWatermark` operator: max event time seen − delay; absent until it sees data. */
+  readonly operatorsMs: Readonly<Record<string, TimestampMs>>;
+}
+
+/** Source positions, opaque to the engine (a MemoryStream index, a Kinesis sequence number). */
+export type Offsets = Readonly<Record<string, unknown>>;
+
+/**
+ * The write-ahead entry of a batch, written before any side effect. Replaying a batch uses
+ * exactly these values, so a replay reads the same input, time and watermark.
+ */
+export interface PlannedBatch {
+  readonly batchId: BatchId;
+  /** Exclusive start positions per source (the previous commit's end; absent for the first batch). */
+  readonly startOffsets: Offsets;
+  /** Inclusive end positions per source. Equal to the start for a no-data batch. */
+  readonly endOffsets: Offsets;
+  /** Processing time of the batch. */
+  readonly batchTimestampMs: TimestampMs;
+  /** Rows whose event time (window end) is ≤ this are late: the previous batch's watermark. */
+  readonly watermarkForLateEventsMs: TimestampMs;
+  /** State whose expiry is ≤ this is evicted/emitted in this batch: this batch's watermark. */
+  readonly watermarkForEvictionMs: TimestampMs;
+  /** True for the first batch of this checkpoint (initial state applies only there). */
+  readonly isFirstBatch: boolean;
+  readonly isNoDataBatch: boolean;
+}
+
+/** What a commit records. */
+export interface CommittedBatch {
+  readonly batchId: BatchId;
+  readonly endOffsets: Offsets;
+  /** The batch's processing time (processing-time timeouts compare against it). */
+  readonly batchTimestampMs: TimestampMs;
+  /** The watermark the batch ran with (the next batch's "late events" watermark). */
+  readonly batchWatermarkMs: TimestampMs;
+  /** Watermarks after the batch, for the next batch. */
+  readonly watermark: WatermarkState;
+  /** Live state keys per stateful operator after the batch (progress `numRowsTotal`). */
+  readonly stateRows: Readonly<Record<string, number>>;
+}
+
+/** The checkpoint of one query partition (a query, or a query's Kinesis shard). */
+export interface Checkpoint {
+  readonly fingerprint: string;
+  readonly committed?: CommittedBatch;
+  readonly pending?: PlannedBatch;
+}
+
+/**
+ * The offset WAL and commit log of one query partition, as one tiny interface (Spark keeps two
+ * logs; with one item per partition a conditional write gives the same guarantees).
+ *
+ * - `plan` adds the WAL entry; it never overwrites: a pending entry, or a committed batch id
+ *   ≥ the new one, is a {@link CheckpointConflictError}.
+ * - `commit` succeeds only while the pending entry's batch id matches; a zombie's late commit
+ *   fails and changes nothing.
+ */
+export interface CheckpointStore {
+  /** Reads the checkpoint (strongly consistent); `undefined` before the first batch. */
+  load(): Promise<Checkpoint | undefined>;
+  /** Records the plan fingerprint on first use; later calls verify nothing (the caller compares). */
+  initialize(fingerprint: string): Promise<void>;
+  /** Allocates the next batch id: unique and increasing per query. */
+  nextBatchId(): Promise<BatchId>;
+  plan(batch: PlannedBatch): Promise<void>;
+  commit(batch: CommittedBatch): Promise<void>;
+}

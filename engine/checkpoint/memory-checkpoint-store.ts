@@ -1,0 +1,83 @@
+import { CheckpointConflictError } from '../errors.js';
+import type { BatchId } from '../types.js';
+import type { Checkpoint, CheckpointStore, CommittedBatch, PlannedBatch } from './checkpoint-store.js';
+
+/** The in-memory {@link CheckpointStore}, with the same conditional semantics as DynamoDB's. */
+export class MemoryCheckpointStore implements CheckpointStore {
+  private checkpoint: Checkpoint | undefined;
+  private lastAllocated: BatchId = -1;
+  /** Every planned batch, kept for the test kit's replay helper (Spark's offset log). */
+  readonly plans = new Map<BatchId, PlannedBatch>();
+  /** Every commit (Spark's commit log), so a committed batch can be reopened for replay. */
+  private readonly commits: CommittedBatch[] = [];
+
+  async load(): Promise<Checkpoint | undefined> {
+    return this.checkpoint && structuredClone(this.checkpoint);
+  }
+
+  async initialize(fingerprint: string): Promise<void> {
+    if (this.checkpoint === undefined) this.checkpoint = { fingerprint };
+  }
+
+  async nextBatchId(): Promise<BatchId> {
+    const committed = this.checkpoint?.committed?.batchId ?? -1;
+    this.lastAllocated = Math.max(this.lastAllocated, committed) + 1;
+    return this.lastAllocated;
+  }
+
+  async plan(batch: PlannedBatch): Promise<void> {
+    const current = this.require('plan');
+    if (current.pending !== undefined) {
+      throw new CheckpointConflictError(
+        `Batch ${current.pending.batchId} is still pending; batch ${batch.batchId} cannot be planned before it commits.`,
+        { pending: current.pending.batchId, batchId: batch.batchId },
+      );
+    }
+    if (current.committed !== undefined && current.committed.batchId >= batch.batchId) {
+      throw new CheckpointConflictError(
+        `Batch ${batch.batchId} is not after the committed batch ${current.committed.batchId}.`,
+        { committed: current.committed.batchId, batchId: batch.batchId },
+      );
+    }
+    this.checkpoint = { ...current, pending: structuredClone(batch) };
+    this.plans.set(batch.batchId, structuredClone(batch));
+  }
+
+  async commit(batch: CommittedBatch): Promise<void> {
+    const current = this.require('commit');
+    if (current.pending?.batchId !== batch.batchId) {
+      throw new CheckpointConflictError(
+        `Commit of batch ${batch.batchId} rejected: the pending batch is ${current.pending?.batchId ?? 'none'}.`,
+        { pending: current.pending?.batchId, batchId: batch.batchId },
+      );
+    }
+    this.checkpoint = { fingerprint: current.fingerprint, committed: structuredClone(batch) };
+    this.commits.push(structuredClone(batch));
+  }
+
+  /**
+   * Test-only: makes the last committed batch pending again, as if the process had crashed just
+   * before its commit, so the next execution replays it through the normal recovery path.
+   */
+  reopenLastBatch(): PlannedBatch {
+    const current = this.require('reopen');
+    const last = current.committed;
+    const plan = last && this.plans.get(last.batchId);
+    if (last === undefined || plan === undefined) throw new Error('There is no committed batch to reopen.');
+    this.commits.pop();
+    const before = this.commits.at(-1);
+    this.checkpoint = {
+      fingerprint: current.fingerprint,
+      ...(before === undefined ? {} : { committed: structuredClone(before) }),
+      pending: structuredClone(plan),
+    };
+    return plan;
+  }
+
+  private require(action: string): Checkpoint {
+    if (this.checkpoint === undefined) {
+      throw new CheckpointConflictError(`Cannot ${action} before the checkpoint is initialized.`, {});
+    }
+    return this.checkpoint;
+  }
+}

@@ -1,0 +1,72 @@
+/**
+ * Every error the engine throws is a {@link SluiceError} with a stable `code` that tools and
+ * tests can match on; the message says what went wrong and how to fix it.
+ */
+export class SluiceError extends Error {
+  readonly code: string;
+  readonly context: Readonly<Record<string, unknown>>;
+
+  constructor(
+    code: string,
+    message: string,
+    options: { cause?: unknown; context?: Record<string, unknown> } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.context = options.context ?? {};
+  }
+}
+
+/** A query that cannot run: raised by the plan checker before anything executes. */
+export class InvalidQueryError extends SluiceError {
+  /** The checker rule that was broken, e.g. `APPEND_AGGREGATION_WITHOUT_WATERMARK`. */
+  readonly rule: string;
+  constructor(rule: string, message: string, context: Record<string, unknown> = {}) {
+    super(`SLUICE_${rule}`, `[${rule}] ${message}`, { context });
+    this.rule = rule;
+  }
+}
+
+/** A duration string or number that does not describe a non-negative time span. */
+export class InvalidDurationError extends SluiceError {
+  constructor(input: unknown, reason: string) {
+    super(
+      'SLUICE_INVALID_DURATION',
+      `Invalid duration ${JSON.stringify(input)}: ${reason}. Use milliseconds or a string such as '10 seconds', '5 minutes', '1 hour', '2 days'.`,
+      { context: { input } },
+    );
+  }
+}
+
+/** The checkpoint was written by a query whose stateful plan differs from this one. */
+export class IncompatiblePlanError extends SluiceError {
+  constructor(query: string, stored: string, current: string, detail: string) {
+    super(
+      'SLUICE_INCOMPATIBLE_PLAN',
+      `Query '${query}' cannot restart from its checkpoint: ${detail}. Stateful operators, grouping keys and state schemas must stay the same across restarts (filters and projections may change). Deploy the change under a new query name, or delete the query's checkpoint and state to start over.`,
+      { context: { query, stored, current } },
+    );
+  }
+}
+
+/** Another invocation planned or committed a batch in between (e.g. a zombie or a concurrent writer). */
+export class CheckpointConflictError extends SluiceError {
+  constructor(message: string, context: Record<string, unknown>) {
+    super('SLUICE_CHECKPOINT_CONFLICT', message, { context });
+  }
+}
+
+/** A state store was used against its contract (e.g. writing a batch older than the stored version). */
+export class StateStoreMisuseError extends SluiceError {
+  constructor(message: string, context: Record<string, unknown> = {}) {
+    super('SLUICE_STATE_STORE_MISUSE', message, { context });
+  }
+}
+
+/** A user function (GroupState, map, ...) did something Spark's contract forbids. */
+export class UserFunctionError extends SluiceError {
+  constructor(code: string, message: string, context: Record<string, unknown> = {}) {
+    super(`SLUICE_${code}`, message, { context });
+  }
+}

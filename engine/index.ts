@@ -1,0 +1,73 @@
+// The engine's public surface. It imports nothing from AWS: the same query runs in unit tests,
+// in the local runner and in Lambda.
+export {
+  DataStream,
+  GroupedStream,
+  type GroupsWithStateOptions,
+  type JoinOptions,
+  KeyedStream,
+  type ReadStreamOptions,
+  readStream,
+  type StaticDataset,
+  staticRows,
+} from './api/data-stream.js';
+export { sessionWindow, window } from './api/windows.js';
+export { DataStreamWriter, type QueryDefinition, type WatermarkPolicy } from './api/writer.js';
+export type {
+  Checkpoint,
+  CheckpointStore,
+  CommittedBatch,
+  Offsets,
+  PlannedBatch,
+  WatermarkState,
+} from './checkpoint/checkpoint-store.js';
+export { MemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
+export {
+  CheckpointConflictError,
+  IncompatiblePlanError,
+  InvalidDurationError,
+  InvalidQueryError,
+  SluiceError,
+  StateStoreMisuseError,
+  UserFunctionError,
+} from './errors.js';
+export {
+  type AggregateFunction,
+  approxCountDistinct,
+  avg,
+  collectList,
+  count,
+  max,
+  min,
+  sum,
+} from './operators/aggregate/functions.js';
+export { type GroupState, GroupStateTimeout } from './operators/groups-with-state/types.js';
+export { checkQuery } from './plan/checker.js';
+export { describePlan } from './plan/fingerprint.js';
+export type { GroupingKey, JoinType, PlanNode } from './plan/nodes.js';
+export {
+  type BatchOutcome,
+  type BatchPhase,
+  type BatchRunnerDeps,
+  type PhaseHook,
+  runPlannedBatch,
+  stateNamespace,
+} from './runtime/batch-runner.js';
+export { compileQuery, type PhysicalPlan } from './runtime/compile.js';
+export type { RejectedRow } from './runtime/operator.js';
+export type { PhaseDurations, QueryProgress, StateOperatorProgress } from './runtime/progress.js';
+export {
+  type BatchSource,
+  StreamExecution,
+  type StreamExecutionOptions,
+} from './runtime/stream-execution.js';
+export { advanceWatermark, INITIAL_WATERMARK } from './runtime/watermark-tracker.js';
+export { ConsoleSink } from './sinks/console-sink.js';
+export { MemorySink } from './sinks/memory-sink.js';
+export type { ForeachBatchContext, ForeachBatchFunction, Sink, SinkSpec } from './sinks/sink.js';
+export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
+export type { StateEntry, StateStore, StateWrite } from './state/state-store.js';
+export { StateView } from './state/state-view.js';
+export { type Clock, ManualClock, systemClock } from './time/clock.js';
+export { parseDuration } from './time/duration.js';
+export type { BatchId, Duration, OutputMode, Row, TimestampMs, TimeWindow } from './types.js';

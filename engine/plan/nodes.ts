@@ -1,0 +1,150 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { AggregateFunction } from '../operators/aggregate/functions.js';
+import type { GroupStateTimeout, GroupsWithStateFunction } from '../operators/groups-with-state/types.js';
+import type { Row } from '../types.js';
+
+/** A grouping key: a column, a time window over a column, or a session window over a column. */
+export type GroupingKey =
+  | { readonly kind: 'column'; readonly column: string }
+  | {
+      readonly kind: 'window';
+      readonly column: string;
+      readonly durationMs: number;
+      readonly slideMs: number;
+      readonly startMs: number;
+    }
+  | { readonly kind: 'session'; readonly column: string; readonly gapMs: number };
+
+export interface SourceNode {
+  readonly kind: 'source';
+  readonly name: string;
+  /** The column holding event time (epoch ms), if the source has one. */
+  readonly eventTime?: string;
+  readonly schema?: StandardSchemaV1<unknown, Row>;
+}
+
+export interface MapNode {
+  readonly kind: 'map';
+  readonly child: PlanNode;
+  readonly fn: (row: Row) => Row;
+}
+
+export interface FilterNode {
+  readonly kind: 'filter';
+  readonly child: PlanNode;
+  readonly fn: (row: Row) => boolean;
+}
+
+export interface FlatMapNode {
+  readonly kind: 'flatMap';
+  readonly child: PlanNode;
+  readonly fn: (row: Row) => Iterable<Row>;
+}
+
+export interface SelectNode {
+  readonly kind: 'select';
+  readonly child: PlanNode;
+  readonly columns: readonly string[];
+}
+
+export interface WatermarkNode {
+  readonly kind: 'watermark';
+  readonly child: PlanNode;
+  readonly column: string;
+  readonly delayMs: number;
+}
+
+export interface AggregateNode {
+  readonly kind: 'aggregate';
+  readonly child: PlanNode;
+  readonly keys: readonly GroupingKey[];
+  readonly aggregates: Readonly<Record<string, AggregateFunction>>;
+}
+
+export interface DedupNode {
+  readonly kind: 'dedup';
+  readonly child: PlanNode;
+  /** Columns forming the duplicate key; empty means the whole row. */
+  readonly columns: readonly string[];
+  /** `dropDuplicatesWithinWatermark`: state expires at event time + watermark delay. */
+  readonly withinWatermark: boolean;
+}
+
+export interface GroupsWithStateNode {
+  readonly kind: 'groupsWithState';
+  readonly child: PlanNode;
+  readonly keyFn: (row: Row) => unknown;
+  /** `mapGroupsWithState` (one output per call) or `flatMapGroupsWithState`. */
+  readonly flat: boolean;
+  readonly outputMode: 'append' | 'update';
+  readonly timeout: GroupStateTimeout;
+  readonly fn: GroupsWithStateFunction;
+  readonly initialState?: ReadonlyArray<readonly [unknown, unknown]>;
+}
+
+export type JoinType = 'inner' | 'left_outer' | 'right_outer';
+
+export interface StaticJoinNode {
+  readonly kind: 'staticJoin';
+  readonly child: PlanNode;
+  readonly rows: readonly Row[];
+  readonly on: readonly string[];
+  readonly how: JoinType;
+}
+
+/** `right.rightTime - left.leftTime` must lie within `[minMs, maxMs]`. */
+export interface JoinTimeRange {
+  readonly leftColumn: string;
+  readonly rightColumn: string;
+  readonly minMs: number;
+  readonly maxMs: number;
+}
+
+export interface StreamJoinNode {
+  readonly kind: 'streamJoin';
+  readonly left: PlanNode;
+  readonly right: PlanNode;
+  readonly on: readonly string[];
+  readonly how: JoinType;
+  readonly timeRange?: JoinTimeRange;
+}
+
+export interface UnionNode {
+  readonly kind: 'union';
+  readonly children: readonly PlanNode[];
+}
+
+export type StatelessNode = MapNode | FilterNode | FlatMapNode | SelectNode;
+export type StatefulNode = AggregateNode | DedupNode | GroupsWithStateNode | StreamJoinNode;
+
+/** A node of the logical plan. Plans are immutable trees built by the `DataStream` API. */
+export type PlanNode = SourceNode | StatelessNode | WatermarkNode | StatefulNode | StaticJoinNode | UnionNode;
+
+/** The children of a node, left to right. */
+export function childrenOf(node: PlanNode): readonly PlanNode[] {
+  switch (node.kind) {
+    case 'source':
+      return [];
+    case 'streamJoin':
+      return [node.left, node.right];
+    case 'union':
+      return node.children;
+    default:
+      return [node.child];
+  }
+}
+
+export function isStateful(node: PlanNode): node is StatefulNode {
+  return (
+    node.kind === 'aggregate' ||
+    node.kind === 'dedup' ||
+    node.kind === 'groupsWithState' ||
+    node.kind === 'streamJoin'
+  );
+}
+
+/** Visits every node once, children before parents (post-order), left to right. */
+export function walkPlan(root: PlanNode, visit: (node: PlanNode) => void): void {
+  for (const child of childrenOf(root)) walkPlan(child, visit);
+  visit(root);
+}

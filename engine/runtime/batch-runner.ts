@@ -1,0 +1,222 @@
+import type { QueryDefinition } from '../api/writer.js';
+import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { Sink } from '../sinks/sink.js';
+import type { StateStore } from '../state/state-store.js';
+import { StateView } from '../state/state-view.js';
+import type { Row } from '../types.js';
+import type { PhysicalPlan } from './compile.js';
+import type { EventTimeStats, OperatorContext, OperatorCounters, RejectedRow } from './operator.js';
+import {
+  emptyDurations,
+  type PhaseDurations,
+  type QueryProgress,
+  type StateOperatorProgress,
+} from './progress.js';
+import { advanceWatermark, INITIAL_WATERMARK } from './watermark-tracker.js';
+
+/** What a batch run needs. One runner serves one query partition (a shard, or `'0'` locally). */
+export interface BatchRunnerDeps {
+  readonly query: QueryDefinition;
+  readonly plan: PhysicalPlan;
+  /** The partition (Kinesis shard id locally `'0'`): part of every state namespace. */
+  readonly partition: string;
+  readonly stateStore: StateStore;
+  readonly checkpoints: CheckpointStore;
+  readonly sink: Sink;
+  /** Delay of each `withWatermark` operator, by watermark id. */
+  readonly watermarkDelaysMs: ReadonlyMap<string, number>;
+}
+
+/** The result of a batch: its progress, its commit record, its output and its rejected rows. */
+export interface BatchOutcome {
+  readonly progress: QueryProgress;
+  readonly committed: CommittedBatch;
+  readonly output: readonly Row[];
+  readonly rejected: readonly RejectedRow[];
+}
+
+/** Names of the phases, usable as crash points by fault-injection tests. */
+export type BatchPhase = 'walCommit' | 'getBatch' | 'addBatch' | 'commitState' | 'commitOffsets';
+
+/** Called after each phase completes; fault-injection tests throw from it to simulate crashes. */
+export type PhaseHook = (phase: BatchPhase, batch: PlannedBatch) => void | Promise<void>;
+
+const timed = async <T>(
+  durations: PhaseDurations,
+  phase: keyof PhaseDurations,
+  work: () => Promise<T>,
+): Promise<T> => {
+  const start = performance.now();
+  try {
+    return await work();
+  } finally {
+    durations[phase] += Math.round(performance.now() - start);
+  }
+};
+
+/** The state namespace of an operator: `query#operator#partition`, as in the DynamoDB key. */
+export const stateNamespace = (query: string, operatorId: string, partition: string): string =>
+  `${query}#${operatorId}#${partition}`;
+
+/**
+ * Runs one batch that is already in the WAL, phase by phase (protocol steps 5–8):
+ * `getBatch` → `addBatch` (operators, then the sink) → `commitState` → `commitOffsets`.
+ * Re-running the same planned batch after a crash in any phase gives the same sink output and
+ * state, because operators read state as of the batch and the sink is idempotent per batch id.
+ */
+export async function runPlannedBatch(
+  deps: BatchRunnerDeps,
+  batch: PlannedBatch,
+  previous: CommittedBatch | undefined,
+  getInput: () => Promise<ReadonlyMap<string, readonly Row[]>>,
+  options: { durations?: PhaseDurations; isReplay?: boolean; hook?: PhaseHook } = {},
+): Promise<BatchOutcome> {
+  const durations = options.durations ?? emptyDurations();
+  const started = performance.now();
+  const hook = options.hook ?? (() => undefined);
+
+  const inputs = await timed(durations, 'getBatch', getInput);
+  await hook('getBatch', batch);
+
+  const views = new Map<string, StateView>();
+  const counters = new Map<string, OperatorCounters>();
+  const eventTimes = new Map<string, EventTimeStats>();
+  const rejected: RejectedRow[] = [];
+  const ctx: OperatorContext = {
+    batch,
+    outputMode: deps.query.outputMode,
+    hasWatermark: deps.plan.watermarkIds.length > 0,
+    input: (source) => inputs.get(source) ?? [],
+    state: <V>(operatorId: string) => {
+      let view = views.get(operatorId);
+      if (view === undefined) {
+        view = new StateView(
+          deps.stateStore,
+          stateNamespace(deps.query.name, operatorId, deps.partition),
+          batch.batchId,
+        );
+        views.set(operatorId, view);
+      }
+      return view as StateView<V>;
+    },
+    counters: (operatorId) => {
+      let found = counters.get(operatorId);
+      if (found === undefined) {
+        found = { numRowsDroppedByWatermark: 0 };
+        counters.set(operatorId, found);
+      }
+      return found;
+    },
+    eventTimes: (watermarkId) => {
+      let found = eventTimes.get(watermarkId);
+      if (found === undefined) {
+        found = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0, count: 0 };
+        eventTimes.set(watermarkId, found);
+      }
+      return found;
+    },
+    reject: (row, operator, reason) => rejected.push({ row, operator, reason }),
+  };
+
+  const output = await timed(durations, 'addBatch', async () => {
+    const rows = await deps.plan.root.execute(ctx);
+    await deps.sink.addBatch(batch.batchId, rows);
+    return rows;
+  });
+  await hook('addBatch', batch);
+
+  await timed(durations, 'commitState', () =>
+    Promise.all(
+      [...views.values()].map((view) => deps.stateStore.write(view.namespace, batch.batchId, view.writes())),
+    ),
+  );
+  await hook('commitState', batch);
+
+  const stateOperators: StateOperatorProgress[] = deps.plan.statefulOperators.map((operator) => {
+    const changes = views.get(operator.operatorId)?.counts() ?? { updated: 0, removed: 0, netAdded: 0 };
+    return {
+      operatorName: operator.operatorName,
+      operatorId: operator.operatorId,
+      numRowsTotal: (previous?.stateRows[operator.operatorId] ?? 0) + changes.netAdded,
+      numRowsUpdated: changes.updated,
+      numRowsRemoved: changes.removed,
+      numRowsDroppedByWatermark: counters.get(operator.operatorId)?.numRowsDroppedByWatermark ?? 0,
+    };
+  });
+  const committed: CommittedBatch = {
+    batchId: batch.batchId,
+    endOffsets: batch.endOffsets,
+    batchTimestampMs: batch.batchTimestampMs,
+    batchWatermarkMs: batch.watermarkForEvictionMs,
+    watermark: advanceWatermark(
+      previous?.watermark ?? INITIAL_WATERMARK,
+      deps.plan.watermarkIds,
+      deps.watermarkDelaysMs,
+      eventTimes,
+      deps.query.watermarkPolicy,
+    ),
+    stateRows: Object.fromEntries(stateOperators.map((op) => [op.operatorId, op.numRowsTotal])),
+  };
+  await timed(durations, 'commitOffsets', () => deps.checkpoints.commit(committed));
+  await hook('commitOffsets', batch);
+
+  const elapsedMs = performance.now() - started;
+  durations.triggerExecution += Math.round(elapsedMs);
+  const numInputRows = [...inputs.values()].reduce((total, rows) => total + rows.length, 0);
+  const progress = buildProgress(deps, batch, inputs, durations, output.length, stateOperators, eventTimes, {
+    isReplay: options.isReplay ?? false,
+    elapsedMs,
+    numInputRows,
+    numRejectedRows: rejected.length,
+  });
+  return { progress, committed, output, rejected };
+}
+
+function buildProgress(
+  deps: BatchRunnerDeps,
+  batch: PlannedBatch,
+  inputs: ReadonlyMap<string, readonly Row[]>,
+  durations: PhaseDurations,
+  numOutputRows: number,
+  stateOperators: StateOperatorProgress[],
+  eventTimes: ReadonlyMap<string, EventTimeStats>,
+  extra: { isReplay: boolean; elapsedMs: number; numInputRows: number; numRejectedRows: number },
+): QueryProgress {
+  let min = Number.POSITIVE_INFINITY;
+  let max = Number.NEGATIVE_INFINITY;
+  let sum = 0;
+  let count = 0;
+  for (const stats of eventTimes.values()) {
+    if (stats.count === 0) continue;
+    min = Math.min(min, stats.min);
+    max = Math.max(max, stats.max);
+    sum += stats.sum;
+    count += stats.count;
+  }
+  const iso = (ms: number) => new Date(ms).toISOString();
+  return {
+    name: deps.query.name,
+    partition: deps.partition,
+    batchId: batch.batchId,
+    timestamp: iso(batch.batchTimestampMs),
+    isNoDataBatch: batch.isNoDataBatch,
+    isReplay: extra.isReplay,
+    numInputRows: extra.numInputRows,
+    processedRowsPerSecond:
+      extra.elapsedMs > 0 ? Math.round((extra.numInputRows * 1000) / extra.elapsedMs) : 0,
+    durationMs: durations,
+    eventTime: {
+      ...(count > 0 ? { min: iso(min), max: iso(max), avg: iso(Math.round(sum / count)) } : {}),
+      watermark: iso(batch.watermarkForEvictionMs),
+    },
+    stateOperators,
+    sources: deps.plan.sources.map((source) => ({
+      description: source,
+      startOffset: batch.startOffsets[source] ?? null,
+      endOffset: batch.endOffsets[source] ?? null,
+      numInputRows: inputs.get(source)?.length ?? 0,
+    })),
+    sink: { description: deps.sink.description, numOutputRows },
+    numRejectedRows: extra.numRejectedRows,
+  };
+}

@@ -1,0 +1,105 @@
+import type { QueryDefinition } from '../api/writer.js';
+import { AggregateExec } from '../operators/aggregate/aggregate-exec.js';
+import { SourceExec } from '../operators/source.js';
+import { StatelessExec } from '../operators/stateless.js';
+import { UnionExec } from '../operators/union.js';
+import { WatermarkExec } from '../operators/watermark.js';
+import type { PlanNode, StatelessNode } from '../plan/nodes.js';
+import type { PhysicalOperator, StatefulOperator } from './operator.js';
+import { watermarkedColumnsOf } from './watermarked-columns.js';
+
+/** A query compiled for execution. */
+export interface PhysicalPlan {
+  readonly root: PhysicalOperator;
+  /** Stateful operators in plan order; their ids name their state namespaces. */
+  readonly statefulOperators: readonly StatefulOperator[];
+  /** Ids of the `withWatermark` operators, in plan order. */
+  readonly watermarkIds: readonly string[];
+  /** Sources read by the query. */
+  readonly sources: readonly string[];
+}
+
+/** Everything a node compiler needs besides the node. */
+export interface CompileContext {
+  readonly query: QueryDefinition;
+  compile(node: PlanNode): PhysicalOperator;
+  /** Allocates the id of the next stateful operator, e.g. `aggregate-0`. Ids follow plan order. */
+  nextStatefulId(kind: string): string;
+  registerStateful(operator: StatefulOperator): void;
+  /** Columns carrying a watermark in the rows leaving `node`. */
+  watermarkedColumns(node: PlanNode): ReadonlySet<string>;
+}
+
+/**
+ * Turns the logical plan into physical operators. Ids are assigned in post-order so they stay
+ * the same when stateless steps (filters, projections) are added or removed.
+ */
+export function compileQuery(query: QueryDefinition): PhysicalPlan {
+  const statefulOperators: StatefulOperator[] = [];
+  const watermarkIds: string[] = [];
+  const sources: string[] = [];
+  let statefulCount = 0;
+
+  const ctx: CompileContext = {
+    query,
+    compile,
+    nextStatefulId: (kind) => `${kind}-${statefulCount++}`,
+    registerStateful: (operator) => statefulOperators.push(operator),
+    watermarkedColumns: watermarkedColumnsOf,
+  };
+
+  function compile(node: PlanNode): PhysicalOperator {
+    switch (node.kind) {
+      case 'source':
+        if (!sources.includes(node.name)) sources.push(node.name);
+        return new SourceExec(node.name);
+      case 'map':
+      case 'filter':
+      case 'flatMap':
+      case 'select': {
+        const steps: StatelessNode[] = [];
+        let current: PlanNode = node;
+        while (
+          current.kind === 'map' ||
+          current.kind === 'filter' ||
+          current.kind === 'flatMap' ||
+          current.kind === 'select'
+        ) {
+          steps.unshift(current);
+          current = current.child;
+        }
+        return new StatelessExec(compile(current), steps);
+      }
+      case 'watermark': {
+        const child = compile(node.child);
+        const id = `watermark-${watermarkIds.length}`;
+        watermarkIds.push(id);
+        return new WatermarkExec(child, id, node.column);
+      }
+      case 'union':
+        return new UnionExec(node.children.map(compile));
+      case 'aggregate': {
+        const child = compile(node.child);
+        const operator = new AggregateExec(
+          child,
+          ctx.nextStatefulId('aggregate'),
+          node,
+          watermarkedColumnsOf(node.child),
+          query.outputMode,
+        );
+        statefulOperators.push(operator);
+        return operator;
+      }
+      default:
+        return compileExtension(node, ctx);
+    }
+  }
+
+  const root = compile(query.plan);
+  return { root, statefulOperators, watermarkIds, sources };
+}
+
+/** Node kinds whose compilers live next to their operators. */
+function compileExtension(node: PlanNode, _ctx: CompileContext): PhysicalOperator {
+  throw new Error(`No physical operator for plan node '${node.kind}' yet.`);
+}

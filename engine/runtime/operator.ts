@@ -1,0 +1,65 @@
+import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { StateView } from '../state/state-view.js';
+import type { OutputMode, Row } from '../types.js';
+
+/** Counters a stateful operator reports per batch (Spark's `StateOperatorProgress`). */
+export interface OperatorCounters {
+  /** Input rows dropped because they were late (behind the watermark). */
+  numRowsDroppedByWatermark: number;
+}
+
+/** A row an operator could not process (e.g. no valid event time); it becomes a dead letter. */
+export interface RejectedRow {
+  readonly row: Row;
+  readonly operator: string;
+  readonly reason: string;
+}
+
+/** Min/max/sum/count of event times seen by one `withWatermark` operator in a batch. */
+export interface EventTimeStats {
+  min: number;
+  max: number;
+  sum: number;
+  count: number;
+}
+
+/** What operators see of the batch being run. */
+export interface OperatorContext {
+  readonly batch: PlannedBatch;
+  readonly outputMode: OutputMode;
+  /** Whether the query declares any watermark. */
+  readonly hasWatermark: boolean;
+  /** Rows of the batch for a source, in sequence order. */
+  input(source: string): readonly Row[];
+  /** The state of a stateful operator for this batch. */
+  state<V>(operatorId: string): StateView<V>;
+  /** Counters of a stateful operator for this batch. */
+  counters(operatorId: string): OperatorCounters;
+  /** Event-time statistics of a watermark operator for this batch. */
+  eventTimes(watermarkId: string): EventTimeStats;
+  reject(row: Row, operator: string, reason: string): void;
+}
+
+/** A physical operator: pulls its children's rows for the batch and returns its own. */
+export interface PhysicalOperator {
+  execute(ctx: OperatorContext): Promise<Row[]>;
+}
+
+/** What the executor needs to decide whether a no-data batch is due. */
+export interface NoDataBatchQuery {
+  /** The watermark the next batch would run with. */
+  readonly nextWatermarkMs: number;
+  /** The processing time now. */
+  readonly nowMs: number;
+  /** The last batch run. */
+  readonly last: PlannedBatch;
+}
+
+/** A stateful physical operator: it owns a state namespace and may need no-data batches. */
+export interface StatefulOperator extends PhysicalOperator {
+  readonly operatorId: string;
+  /** Spark-style operator name for progress, e.g. `stateStoreSave`, `dedupe`, `symmetricHashJoin`. */
+  readonly operatorName: string;
+  /** Whether a batch with no input would emit or evict something (Spark's `shouldRunAnotherBatch`). */
+  needsNoDataBatch(query: NoDataBatchQuery): boolean;
+}

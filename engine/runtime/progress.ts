@@ -1,0 +1,75 @@
+import type { BatchId } from '../types.js';
+
+/** Durations of the micro-batch phases, named after Spark's `durationMs` keys. */
+export interface PhaseDurations {
+  /** Finding the available input (offsets). */
+  latestOffset: number;
+  /** Writing the batch's WAL entry. */
+  walCommit: number;
+  /** Reading (or re-fetching) the batch's input rows. */
+  getBatch: number;
+  /** Compiling the plan for the batch. */
+  queryPlanning: number;
+  /** Running the operators and writing the sink. */
+  addBatch: number;
+  /** Writing the operators' state rows. */
+  commitState: number;
+  /** The conditional commit of offsets and watermark. */
+  commitOffsets: number;
+  /** The whole batch. */
+  triggerExecution: number;
+}
+
+/** Spark's `StateOperatorProgress`. */
+export interface StateOperatorProgress {
+  operatorName: string;
+  operatorId: string;
+  numRowsTotal: number;
+  numRowsUpdated: number;
+  numRowsRemoved: number;
+  numRowsDroppedByWatermark: number;
+}
+
+/**
+ * One batch's progress, shaped like Spark's `StreamingQueryProgress`: logged as JSON,
+ * published as metrics and written next to the outputs.
+ */
+export interface QueryProgress {
+  name: string;
+  partition: string;
+  batchId: BatchId;
+  /** ISO-8601 of the batch's processing time. */
+  timestamp: string;
+  isNoDataBatch: boolean;
+  /** True when the batch re-ran a pending WAL entry after a failure. */
+  isReplay: boolean;
+  numInputRows: number;
+  /** Rows per second of processing (input rows / triggerExecution). */
+  processedRowsPerSecond: number;
+  durationMs: PhaseDurations;
+  eventTime: {
+    min?: string;
+    max?: string;
+    avg?: string;
+    /** The watermark the batch ran with. */
+    watermark: string;
+  };
+  stateOperators: StateOperatorProgress[];
+  sources: Array<{ description: string; startOffset: unknown; endOffset: unknown; numInputRows: number }>;
+  sink: { description: string; numOutputRows: number };
+  /** Rows rejected by operators (e.g. no valid event time), written as dead letters. */
+  numRejectedRows: number;
+  /** AWS requests of the batch by kind, when the runtime counts them (e.g. `dynamodb.BatchGetItem`). */
+  requests?: Record<string, number>;
+}
+
+export const emptyDurations = (): PhaseDurations => ({
+  latestOffset: 0,
+  walCommit: 0,
+  getBatch: 0,
+  queryPlanning: 0,
+  addBatch: 0,
+  commitState: 0,
+  commitOffsets: 0,
+  triggerExecution: 0,
+});

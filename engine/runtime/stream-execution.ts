@@ -1,0 +1,206 @@
+import type { QueryDefinition } from '../api/writer.js';
+import type { Checkpoint, CheckpointStore, Offsets, PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import { IncompatiblePlanError } from '../errors.js';
+import { describePlan, firstDifference } from '../plan/fingerprint.js';
+import { walkPlan } from '../plan/nodes.js';
+import type { Sink } from '../sinks/sink.js';
+import type { StateStore } from '../state/state-store.js';
+import type { Clock } from '../time/clock.js';
+import type { Row } from '../types.js';
+import { type BatchOutcome, type PhaseHook, runPlannedBatch } from './batch-runner.js';
+import { compileQuery, type PhysicalPlan } from './compile.js';
+import { emptyDurations } from './progress.js';
+import { INITIAL_WATERMARK } from './watermark-tracker.js';
+
+/** Where a stream execution gets its input. Offsets are opaque to the engine. */
+export interface BatchSource {
+  /** End offsets of the next data batch after `committed`, or `undefined` when no new data is available. */
+  nextEndOffsets(committed: Offsets): Promise<Offsets | undefined>;
+  /** Rows in `(start, end]` per source, in sequence order. The same range must give the same rows. */
+  getBatch(start: Offsets, end: Offsets): Promise<ReadonlyMap<string, readonly Row[]>>;
+}
+
+export interface StreamExecutionOptions {
+  readonly query: QueryDefinition;
+  readonly source: BatchSource;
+  readonly stateStore: StateStore;
+  readonly checkpoints: CheckpointStore;
+  readonly sink: Sink;
+  readonly clock: Clock;
+  /** The query partition this execution owns. @default '0' */
+  readonly partition?: string;
+  /** Called after each phase; tests throw from it to simulate crashes. */
+  readonly hook?: PhaseHook;
+}
+
+/**
+ * Drives a query batch by batch, like Spark's `MicroBatchExecution`, over one partition.
+ *
+ * Recovery, each time a batch is requested:
+ * ```
+ * checkpoint = load()                       // fingerprint must match the plan
+ * if checkpoint.pending:                    // a batch was planned but not committed
+ *   rerun exactly pending (same range, batch time, watermark) → commit
+ * else if source has data after committed.endOffsets:
+ *   plan batch (new id, now, watermark from the commit) → WAL → run → commit
+ * else if a stateful operator needs a no-data batch (watermark moved, processing-time timeouts):
+ *   plan an empty batch → WAL → run → commit
+ * ```
+ * Nothing has side effects before the WAL entry exists, so a crash anywhere leads to a rerun
+ * of the same batch, which writes the same outputs and state.
+ */
+export class StreamExecution {
+  readonly plan: PhysicalPlan;
+  private checkpoint: Checkpoint | undefined;
+  private started = false;
+  private readonly partition: string;
+  private readonly delays: Map<string, number>;
+
+  constructor(private readonly options: StreamExecutionOptions) {
+    this.plan = compileQuery(options.query);
+    this.partition = options.partition ?? '0';
+    this.delays = watermarkDelays(options.query, this.plan);
+  }
+
+  /** The checkpoint as last read or written by this execution. */
+  get lastCheckpoint(): Checkpoint | undefined {
+    return this.checkpoint;
+  }
+
+  /** Runs the next due batch (a pending replay, new data, or a no-data batch), if any. */
+  async runNextBatch(): Promise<BatchOutcome | undefined> {
+    const checkpoint = await this.start();
+    if (checkpoint.pending !== undefined) return this.run(checkpoint.pending, true);
+    const committedOffsets = checkpoint.committed?.endOffsets ?? {};
+    const durations = emptyDurations();
+    const t0 = performance.now();
+    const end = await this.options.source.nextEndOffsets(committedOffsets);
+    durations.latestOffset = Math.round(performance.now() - t0);
+    if (end !== undefined) return this.planAndRun(committedOffsets, end, false, durations);
+    if (this.noDataBatchDue()) return this.planAndRun(committedOffsets, committedOffsets, true, durations);
+    return undefined;
+  }
+
+  /** Runs batches until none is due; returns their outcomes in order. */
+  async processAllAvailable(): Promise<BatchOutcome[]> {
+    const outcomes: BatchOutcome[] = [];
+    for (;;) {
+      const outcome = await this.runNextBatch();
+      if (outcome === undefined) return outcomes;
+      outcomes.push(outcome);
+    }
+  }
+
+  private noDataBatchDue(): boolean {
+    const committed = this.checkpoint?.committed;
+    const last = committed && this.lastPlanned;
+    if (committed === undefined || last === undefined) return false;
+    const query = { nextWatermarkMs: committed.watermark.globalMs, nowMs: this.options.clock.nowMs(), last };
+    return this.plan.statefulOperators.some((operator) => operator.needsNoDataBatch(query));
+  }
+
+  /** The plan of the last committed batch; held in memory, rebuilt from the commit on restart. */
+  private lastPlanned: PlannedBatch | undefined;
+
+  private async planAndRun(
+    start: Offsets,
+    end: Offsets,
+    isNoDataBatch: boolean,
+    durations = emptyDurations(),
+  ) {
+    const committed = this.checkpoint?.committed;
+    const batchId = await this.options.checkpoints.nextBatchId();
+    const batch: PlannedBatch = {
+      batchId,
+      startOffsets: start,
+      endOffsets: end,
+      batchTimestampMs: this.options.clock.nowMs(),
+      watermarkForLateEventsMs: committed?.batchWatermarkMs ?? 0,
+      watermarkForEvictionMs: (committed?.watermark ?? INITIAL_WATERMARK).globalMs,
+      isFirstBatch: committed === undefined,
+      isNoDataBatch,
+    };
+    const t0 = performance.now();
+    await this.options.checkpoints.plan(batch);
+    durations.walCommit = Math.round(performance.now() - t0);
+    this.checkpoint = { ...this.checkpoint!, pending: batch };
+    await this.options.hook?.('walCommit', batch);
+    return this.run(batch, false, durations);
+  }
+
+  private async run(
+    batch: PlannedBatch,
+    isReplay: boolean,
+    durations = emptyDurations(),
+  ): Promise<BatchOutcome> {
+    const previous = this.checkpoint?.committed;
+    const outcome = await runPlannedBatch(
+      {
+        query: this.options.query,
+        plan: this.plan,
+        partition: this.partition,
+        stateStore: this.options.stateStore,
+        checkpoints: this.options.checkpoints,
+        sink: this.options.sink,
+        watermarkDelaysMs: this.delays,
+      },
+      batch,
+      previous,
+      () =>
+        batch.isNoDataBatch
+          ? Promise.resolve(new Map())
+          : this.options.source.getBatch(batch.startOffsets, batch.endOffsets),
+      { durations, isReplay, ...(this.options.hook === undefined ? {} : { hook: this.options.hook }) },
+    );
+    this.checkpoint = { fingerprint: this.checkpoint!.fingerprint, committed: outcome.committed };
+    this.lastPlanned = batch;
+    return outcome;
+  }
+
+  /** Loads the checkpoint once and checks that it was written by a compatible plan. */
+  private async start(): Promise<Checkpoint> {
+    if (this.started && this.checkpoint !== undefined) return this.checkpoint;
+    const fingerprint = describePlan(this.options.query);
+    let checkpoint = await this.options.checkpoints.load();
+    if (checkpoint === undefined) {
+      await this.options.checkpoints.initialize(fingerprint);
+      checkpoint = (await this.options.checkpoints.load())!;
+    }
+    if (checkpoint.fingerprint !== fingerprint) {
+      throw new IncompatiblePlanError(
+        this.options.query.name,
+        checkpoint.fingerprint,
+        fingerprint,
+        firstDifference(checkpoint.fingerprint, fingerprint),
+      );
+    }
+    this.checkpoint = checkpoint;
+    this.lastPlanned = checkpoint.committed && lastPlanFromCommit(checkpoint);
+    this.started = true;
+    return checkpoint;
+  }
+}
+
+/** After a restart the last batch's plan is gone; its watermark and offsets are in the commit. */
+function lastPlanFromCommit(checkpoint: Checkpoint): PlannedBatch | undefined {
+  const committed = checkpoint.committed;
+  if (committed === undefined) return undefined;
+  return {
+    batchId: committed.batchId,
+    startOffsets: committed.endOffsets,
+    endOffsets: committed.endOffsets,
+    batchTimestampMs: committed.batchTimestampMs,
+    watermarkForLateEventsMs: committed.batchWatermarkMs,
+    watermarkForEvictionMs: committed.batchWatermarkMs,
+    isFirstBatch: false,
+    isNoDataBatch: false,
+  };
+}
+
+function watermarkDelays(query: QueryDefinition, plan: PhysicalPlan): Map<string, number> {
+  const delays: number[] = [];
+  walkPlan(query.plan, (node) => {
+    if (node.kind === 'watermark') delays.push(node.delayMs);
+  });
+  return new Map(plan.watermarkIds.map((id, i) => [id, delays[i] ?? 0]));
+}

@@ -1,0 +1,49 @@
+import type { BatchId } from '../types.js';
+
+/** One group's state: a value and, optionally, when it expires (evicted once `expiresAt ≤ bound`). */
+export interface StateEntry<V = unknown> {
+  readonly value: V;
+  readonly expiresAt?: number;
+}
+
+/**
+ * A state write of batch N. `base` is the entry the operator read for batch N (the state before
+ * N), so the store can keep it as the previous version: a replay of N reads `base` again.
+ */
+export interface StateWrite {
+  readonly key: string;
+  /** The new entry; `undefined` deletes the key (a tombstone until the next batch). */
+  readonly entry: StateEntry | undefined;
+  readonly base: StateEntry | undefined;
+}
+
+/**
+ * Versioned key-value state, one namespace per (query, stateful operator, partition).
+ *
+ * Version contract (the same in memory and in DynamoDB): each key stores `{v, cur, prev}` where
+ * `v` is the batch id that last wrote it. Reading "as of batch N" returns `v == N ? prev : cur`,
+ * so replaying batch N after a crash — even after some of N's writes landed — sees exactly the
+ * state that existed before N. Writing for batch N stores `{v: N, cur: entry, prev: base}`.
+ * A key with `v > N` means batch N is older than what the store holds: a misuse error.
+ *
+ * Values handed to `write` belong to the store afterwards; values returned by reads must not be
+ * mutated by the caller.
+ */
+export interface StateStore {
+  /** Entries of `keys` as of the start of `batchId`; absent keys are missing from the map. */
+  getMany(namespace: string, keys: readonly string[], batchId: BatchId): Promise<Map<string, StateEntry>>;
+  /** Entries whose `expiresAt ≤ bound` as of the start of `batchId`, ordered by (expiresAt, key). */
+  expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
+  /** Every entry of the namespace as of the start of `batchId`, ordered by key. */
+  entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
+  /** Applies the writes of `batchId`. Idempotent: writing the same batch again gives the same state. */
+  write(namespace: string, batchId: BatchId, writes: readonly StateWrite[]): Promise<void>;
+}
+
+/** Orders entries by expiry time, then key, the order in which eviction emits rows. */
+export function byExpiryThenKey(a: [string, StateEntry], b: [string, StateEntry]): number {
+  const ea = a[1].expiresAt ?? Number.POSITIVE_INFINITY;
+  const eb = b[1].expiresAt ?? Number.POSITIVE_INFINITY;
+  if (ea !== eb) return ea < eb ? -1 : 1;
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+}

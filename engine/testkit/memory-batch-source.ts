@@ -1,0 +1,42 @@
+import type { Offsets } from '../checkpoint/checkpoint-store.js';
+import type { BatchSource } from '../runtime/stream-execution.js';
+import type { Row } from '../types.js';
+import type { MemoryStream } from './memory-stream.js';
+
+/** Offsets are the number of chunks consumed per stream; each `addData` call is one batch. */
+export class MemoryBatchSource implements BatchSource {
+  private readonly streams: ReadonlyMap<string, MemoryStream<any>>;
+
+  constructor(streams: readonly MemoryStream<any>[]) {
+    this.streams = new Map(streams.map((stream) => [stream.name, stream]));
+  }
+
+  async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
+    let nextSeq = Number.POSITIVE_INFINITY;
+    for (const [name, stream] of this.streams) {
+      const chunk = stream.chunks[consumed(committed, name)];
+      if (chunk !== undefined && chunk.seq < nextSeq) nextSeq = chunk.seq;
+    }
+    if (nextSeq === Number.POSITIVE_INFINITY) return undefined;
+    const end: Record<string, number> = {};
+    for (const [name, stream] of this.streams) {
+      const at = consumed(committed, name);
+      end[name] = stream.chunks[at]?.seq === nextSeq ? at + 1 : at;
+    }
+    return end;
+  }
+
+  async getBatch(start: Offsets, end: Offsets): Promise<ReadonlyMap<string, readonly Row[]>> {
+    const rows = new Map<string, readonly Row[]>();
+    for (const [name, stream] of this.streams) {
+      const chunks = stream.chunks.slice(consumed(start, name), consumed(end, name));
+      rows.set(name, structuredClone(chunks.flatMap((chunk) => chunk.rows)));
+    }
+    return rows;
+  }
+}
+
+function consumed(offsets: Offsets, name: string): number {
+  const value = offsets[name];
+  return typeof value === 'number' ? value : 0;
+}
