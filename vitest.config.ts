@@ -8,5 +8,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // A suite that finds no tests must fail, not pass silently.
     passWithNoTests: false,
+    env: { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   },
 });
