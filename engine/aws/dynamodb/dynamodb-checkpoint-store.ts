@@ -1,0 +1,148 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  Checkpoint,
+  CheckpointStore,
+  CommittedBatch,
+  PlannedBatch,
+} from '../../checkpoint/checkpoint-store.js';
+import { CheckpointConflictError } from '../../errors.js';
+import type { BatchId } from '../../types.js';
+import { AwsRequestError } from '../errors.js';
+import { TABLE_LAYOUT } from './table-layout.js';
+
+export interface DynamoDbCheckpointStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly query: string;
+  /** The query partition: the Kinesis shard id. */
+  readonly partition: string;
+}
+
+const COUNTER_SORT_KEY = '#batch-id';
+
+/**
+ * The {@link CheckpointStore} on DynamoDB: one item per (query, shard) holding the plan
+ * fingerprint, the last commit and the pending WAL entry, plus one batch-id counter per query.
+ *
+ * - `plan` is a conditional update: no pending entry, and the committed batch id below the new one.
+ * - `commit` is a conditional update on `pending.batchId`: a zombie that lost its batch to a newer
+ *   invocation fails the condition and changes nothing.
+ * - batch ids come from an atomic counter (`ADD next 1`), unique and increasing per query.
+ * Every read is strongly consistent.
+ */
+export class DynamoDbCheckpointStore implements CheckpointStore {
+  private readonly key: { pk: string; sk: string };
+  private readonly counterKey: { pk: string; sk: string };
+
+  constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
+    this.key = { pk: `C#${options.query}`, sk: options.partition };
+    this.counterKey = { pk: `C#${options.query}`, sk: COUNTER_SORT_KEY };
+  }
+
+  async load(): Promise<Checkpoint | undefined> {
+    const response = await this.send('GetItem', () =>
+      this.options.client.send(
+        new GetCommand({ TableName: this.options.tableName, Key: this.key, ConsistentRead: true }),
+      ),
+    );
+    const item = response.Item;
+    if (item === undefined) return undefined;
+    return {
+      fingerprint: item.fingerprint as string,
+      ...(item.committed === undefined ? {} : { committed: item.committed as CommittedBatch }),
+      ...(item.pending === undefined ? {} : { pending: item.pending as PlannedBatch }),
+    };
+  }
+
+  async initialize(fingerprint: string): Promise<void> {
+    try {
+      await this.options.client.send(
+        new PutCommand({
+          TableName: this.options.tableName,
+          Item: { ...this.key, fingerprint, fv: TABLE_LAYOUT.formatVersion },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return; // someone initialized it first
+      throw new AwsRequestError('PutItem', error);
+    }
+  }
+
+  async nextBatchId(): Promise<BatchId> {
+    const response = await this.send('UpdateItem', () =>
+      this.options.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: this.counterKey,
+          UpdateExpression: 'ADD #next :one',
+          ExpressionAttributeNames: { '#next': 'next' },
+          ExpressionAttributeValues: { ':one': 1 },
+          ReturnValues: 'UPDATED_NEW',
+        }),
+      ),
+    );
+    return (response.Attributes?.next as number) - 1;
+  }
+
+  async plan(batch: PlannedBatch): Promise<void> {
+    await this.conditional(
+      'plan',
+      batch.batchId,
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET #pending = :batch',
+        ConditionExpression:
+          'attribute_exists(pk) AND attribute_not_exists(#pending) AND (attribute_not_exists(#committed) OR #committed.#batchId < :id)',
+        ExpressionAttributeNames: { '#pending': 'pending', '#committed': 'committed', '#batchId': 'batchId' },
+        ExpressionAttributeValues: { ':batch': batch, ':id': batch.batchId },
+      }),
+    );
+  }
+
+  async commit(batch: CommittedBatch): Promise<void> {
+    await this.conditional(
+      'commit',
+      batch.batchId,
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET #committed = :batch REMOVE #pending',
+        ConditionExpression: '#pending.#batchId = :id',
+        ExpressionAttributeNames: { '#pending': 'pending', '#committed': 'committed', '#batchId': 'batchId' },
+        ExpressionAttributeValues: { ':batch': batch, ':id': batch.batchId },
+      }),
+    );
+  }
+
+  private async conditional(
+    action: 'plan' | 'commit',
+    batchId: BatchId,
+    command: UpdateCommand,
+  ): Promise<void> {
+    try {
+      await this.options.client.send(command);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        const current = await this.load();
+        throw new CheckpointConflictError(
+          `Cannot ${action} batch ${batchId} of '${this.options.query}' on ${this.options.partition}: the checkpoint holds ` +
+            `pending ${current?.pending?.batchId ?? 'none'}, committed ${current?.committed?.batchId ?? 'none'} ` +
+            '(another invocation got there first, or this one is a zombie).',
+          { query: this.options.query, partition: this.options.partition, batchId, action },
+        );
+      }
+      throw new AwsRequestError(action === 'plan' ? 'UpdateItem(plan)' : 'UpdateItem(commit)', error);
+    }
+  }
+
+  private async send<T>(operation: string, call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (error) {
+      throw new AwsRequestError(operation, error);
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createStateTable, DynamoDbCheckpointStore } from '../../../engine/aws/dynamodb/index.js';
+import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../../../engine/index.js';
+import { MemoryCheckpointStore } from '../../../engine/index.js';
+import { type Emulators, startEmulators } from '../../../local/emulators/index.js';
+
+let emulators: Emulators;
+const tableName = 'sluice-checkpoints';
+let partitionSeq = 0;
+
+beforeAll(async () => {
+  emulators = await startEmulators();
+  await createStateTable(emulators.clients.dynamodb, tableName);
+});
+afterAll(async () => {
+  await emulators?.stop();
+});
+
+const planned = (batchId: number, end: string): PlannedBatch => ({
+  batchId,
+  startOffsets: {},
+  endOffsets: { kinesis: end },
+  batchTimestampMs: 1_000 + batchId,
+  watermarkForLateEventsMs: 0,
+  watermarkForEvictionMs: 5,
+  isFirstBatch: batchId === 0,
+  isNoDataBatch: false,
+});
+const committed = (batch: PlannedBatch): CommittedBatch => ({
+  batchId: batch.batchId,
+  endOffsets: batch.endOffsets,
+  batchTimestampMs: batch.batchTimestampMs,
+  batchWatermarkMs: batch.watermarkForEvictionMs,
+  watermark: { globalMs: 9, operatorsMs: { 'watermark-0': 9 } },
+  stateRows: { 'aggregate-0': 3 },
+});
+
+function checkpointContract(name: string, make: () => CheckpointStore) {
+  describe(`${name} honours the CheckpointStore contract`, () => {
+    it('plans, commits and reloads', async () => {
+      const store = make();
+      expect(await store.load()).toBeUndefined();
+      await store.initialize('fp');
+      const id = await store.nextBatchId();
+      const batch = planned(id, '100');
+      await store.plan(batch);
+      expect((await store.load())?.pending).toEqual(batch);
+      await store.commit(committed(batch));
+      expect(await store.load()).toEqual({ fingerprint: 'fp', committed: committed(batch) });
+    });
+
+    it('never overwrites a pending WAL entry and never plans an id at or below the commit', async () => {
+      const store = make();
+      await store.initialize('fp');
+      const first = planned(await store.nextBatchId(), '1');
+      await store.plan(first);
+      await expect(store.plan(planned(first.batchId + 1, '2'))).rejects.toMatchObject({
+        code: 'SLUICE_CHECKPOINT_CONFLICT',
+      });
+      await store.commit(committed(first));
+      await expect(store.plan(planned(first.batchId, '2'))).rejects.toMatchObject({
+        code: 'SLUICE_CHECKPOINT_CONFLICT',
+      });
+    });
+
+    it("rejects a zombie's late commit and changes nothing", async () => {
+      const store = make();
+      await store.initialize('fp');
+      const batch = planned(await store.nextBatchId(), '7');
+      await store.plan(batch);
+      await store.commit(committed(batch));
+      const before = await store.load();
+      // The zombie ran the same batch and commits late; another also tries a batch never planned.
+      await expect(store.commit(committed(batch))).rejects.toMatchObject({
+        code: 'SLUICE_CHECKPOINT_CONFLICT',
+      });
+      await expect(store.commit(committed(planned(batch.batchId + 5, '9')))).rejects.toMatchObject({
+        code: 'SLUICE_CHECKPOINT_CONFLICT',
+      });
+      expect(await store.load()).toEqual(before);
+    });
+
+    it('keeps the first fingerprint when initialized again', async () => {
+      const store = make();
+      await store.initialize('first');
+      await store.initialize('second');
+      expect((await store.load())?.fingerprint).toBe('first');
+    });
+
+    it('allocates unique increasing batch ids', async () => {
+      const store = make();
+      await store.initialize('fp');
+      const ids = [await store.nextBatchId(), await store.nextBatchId(), await store.nextBatchId()];
+      expect(ids[1]).toBeGreaterThan(ids[0]!);
+      expect(ids[2]).toBeGreaterThan(ids[1]!);
+    });
+  });
+}
+
+checkpointContract('MemoryCheckpointStore', () => new MemoryCheckpointStore());
+checkpointContract('DynamoDbCheckpointStore (dynalite)', () => {
+  const query = `q${partitionSeq++}`;
+  return new DynamoDbCheckpointStore({
+    client: emulators.clients.documents,
+    tableName,
+    query,
+    partition: 'shardId-000000000000',
+  });
+});
+
+describe('DynamoDbCheckpointStore specifics', () => {
+  it('allocates batch ids per query across shards, never reusing one', async () => {
+    const make = (partition: string) =>
+      new DynamoDbCheckpointStore({
+        client: emulators.clients.documents,
+        tableName,
+        query: 'shared',
+        partition,
+      });
+    const a = make('shardId-a');
+    const b = make('shardId-b');
+    const ids = await Promise.all([a.nextBatchId(), b.nextBatchId(), a.nextBatchId(), b.nextBatchId()]);
+    expect(new Set(ids).size).toBe(4);
+    expect([...ids].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
+  });
+});
