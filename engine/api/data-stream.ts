@@ -31,13 +31,13 @@ export interface ReadStreamOptions<T> {
 }
 
 /** A static dataset to join a stream with (Spark's stream-static join). */
-export interface StaticDataset<U extends Row> {
+export interface StaticDataset<U extends object> {
   readonly kind: 'static';
   readonly rows: readonly U[];
 }
 
 /** Wraps rows as a static dataset for {@link DataStream.join}. */
-export function staticRows<U extends Row>(rows: readonly U[]): StaticDataset<U> {
+export function staticRows<U extends object>(rows: readonly U[]): StaticDataset<U> {
   return { kind: 'static', rows };
 }
 
@@ -58,7 +58,7 @@ export interface JoinOptions {
  * An unbounded table of rows, built fluently with Spark's vocabulary. Each method returns a new
  * stream; nothing runs until the query is started by a runtime (test kit, local runner, Lambda).
  */
-export class DataStream<T extends Row = Row> {
+export class DataStream<T extends object = Row> {
   constructor(readonly plan: PlanNode) {}
 
   /** Keeps only the named columns. */
@@ -67,7 +67,7 @@ export class DataStream<T extends Row = Row> {
   }
 
   /** Transforms each row. The function must be deterministic (replays must give the same rows). */
-  map<U extends Row>(fn: (row: T) => U): DataStream<U> {
+  map<U extends object>(fn: (row: T) => U): DataStream<U> {
     return new DataStream({ kind: 'map', child: this.plan, fn: fn as (row: Row) => Row });
   }
 
@@ -82,7 +82,7 @@ export class DataStream<T extends Row = Row> {
   }
 
   /** Maps each row to any number of rows. */
-  flatMap<U extends Row>(fn: (row: T) => Iterable<U>): DataStream<U> {
+  flatMap<U extends object>(fn: (row: T) => Iterable<U>): DataStream<U> {
     return new DataStream({ kind: 'flatMap', child: this.plan, fn: fn as (row: Row) => Iterable<Row> });
   }
 
@@ -121,7 +121,7 @@ export class DataStream<T extends Row = Row> {
   }
 
   /** Joins with a static dataset or another stream. Output rows merge both sides' columns. */
-  join<U extends Row>(other: DataStream<U> | StaticDataset<U>, options: JoinOptions): DataStream<T & U> {
+  join<U extends object>(other: DataStream<U> | StaticDataset<U>, options: JoinOptions): DataStream<T & U> {
     const how = options.how ?? 'inner';
     if (other instanceof DataStream) {
       const timeRange = options.timeRange && {
@@ -139,7 +139,13 @@ export class DataStream<T extends Row = Row> {
         ...(timeRange === undefined ? {} : { timeRange }),
       });
     }
-    return new DataStream({ kind: 'staticJoin', child: this.plan, rows: other.rows, on: options.on, how });
+    return new DataStream({
+      kind: 'staticJoin',
+      child: this.plan,
+      rows: other.rows as readonly Row[],
+      on: options.on,
+      how,
+    });
   }
 
   /** All rows of this stream and the others; each keeps its own watermark (global = min). */
@@ -195,14 +201,14 @@ export interface GroupsWithStateOptions<K, S> {
 }
 
 /** The result of `groupByKey`. */
-export class KeyedStream<T extends Row, K> {
+export class KeyedStream<T extends object, K> {
   constructor(
     private readonly child: PlanNode,
     private readonly keyFn: (row: Row) => unknown,
   ) {}
 
   /** Calls `fn` once per key with data (and per timed-out key); it returns one output row. Update mode only. */
-  mapGroupsWithState<S, U extends Row>(
+  mapGroupsWithState<S, U extends object>(
     fn: (key: K, rows: readonly T[], state: GroupState<S>) => U,
     options: GroupsWithStateOptions<K, S> = {},
   ): DataStream<U> {
@@ -210,7 +216,7 @@ export class KeyedStream<T extends Row, K> {
   }
 
   /** Calls `fn` once per key with data (and per timed-out key); it returns any number of rows. */
-  flatMapGroupsWithState<S, U extends Row>(
+  flatMapGroupsWithState<S, U extends object>(
     outputMode: 'append' | 'update',
     fn: (key: K, rows: readonly T[], state: GroupState<S>) => Iterable<U>,
     options: GroupsWithStateOptions<K, S> = {},
@@ -218,7 +224,7 @@ export class KeyedStream<T extends Row, K> {
     return this.build(true, outputMode, fn as never, options);
   }
 
-  private build<U extends Row>(
+  private build<U extends object>(
     flat: boolean,
     outputMode: 'append' | 'update',
     fn: (key: unknown, rows: readonly Row[], state: GroupState<unknown>) => Iterable<Row> | Row,
@@ -238,7 +244,10 @@ export class KeyedStream<T extends Row, K> {
 }
 
 /** Starts a query definition from a named input stream (a Kinesis stream or a test `MemoryStream`). */
-export function readStream<T extends Row>(name: string, options: ReadStreamOptions<T> = {}): DataStream<T> {
+export function readStream<T extends object>(
+  name: string,
+  options: ReadStreamOptions<T> = {},
+): DataStream<T> {
   return new DataStream<T>({
     kind: 'source',
     name,

@@ -22,7 +22,7 @@ export interface QueryDefinition {
  * @example
  * stream.writeStream.queryName('page-views').outputMode('append').format('parquet').build()
  */
-export class DataStreamWriter<T extends Row> {
+export class DataStreamWriter<T extends object> {
   private name = 'query';
   private mode: OutputMode = 'append';
   private sink: SinkSpec = { kind: 'memory' };

@@ -9,7 +9,7 @@ export interface ForeachBatchContext {
   readonly services: Readonly<Record<string, unknown>>;
 }
 
-export type ForeachBatchFunction<T extends Row = Row> = (
+export type ForeachBatchFunction<T extends object = Row> = (
   rows: readonly T[],
   batchId: BatchId,
   context: ForeachBatchContext,

@@ -18,7 +18,7 @@ export interface Chunk {
  * const words = new MemoryStream<{ word: string; ts: number }>('words');
  * const query = words.toStream({ eventTime: 'ts' }).groupBy('word').count().writeStream.outputMode('update').build();
  */
-export class MemoryStream<T extends Row> {
+export class MemoryStream<T extends object> {
   readonly chunks: Chunk[] = [];
 
   constructor(readonly name: string) {}
@@ -30,7 +30,7 @@ export class MemoryStream<T extends Row> {
 
   /** Adds rows as one micro-batch. */
   addData(...rows: T[]): this {
-    this.chunks.push({ seq: nextChunkSeq++, rows: structuredClone(rows) });
+    this.chunks.push({ seq: nextChunkSeq++, rows: structuredClone(rows) as Row[] });
     return this;
   }
 
