@@ -54,6 +54,7 @@ export {
   stateNamespace,
 } from './runtime/batch-runner.js';
 export { compileQuery, type PhysicalPlan } from './runtime/compile.js';
+export type { BatchInput, DeadLetter } from './runtime/dead-letter.js';
 export type { RejectedRow } from './runtime/operator.js';
 export type { PhaseDurations, QueryProgress, StateOperatorProgress } from './runtime/progress.js';
 export {
@@ -64,7 +65,7 @@ export {
 export { advanceWatermark, INITIAL_WATERMARK } from './runtime/watermark-tracker.js';
 export { ConsoleSink } from './sinks/console-sink.js';
 export { MemorySink } from './sinks/memory-sink.js';
-export type { ForeachBatchContext, ForeachBatchFunction, Sink, SinkSpec } from './sinks/sink.js';
+export type { ForeachBatchContext, ForeachBatchFunction, Sink, SinkBatchContext, SinkSpec } from './sinks/sink.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
 export type { StateEntry, StateStore, StateWrite } from './state/state-store.js';
 export { StateView } from './state/state-view.js';

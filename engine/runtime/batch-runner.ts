@@ -5,6 +5,7 @@ import type { StateStore } from '../state/state-store.js';
 import { StateView } from '../state/state-view.js';
 import type { Row } from '../types.js';
 import type { PhysicalPlan } from './compile.js';
+import type { BatchInput, DeadLetter } from './dead-letter.js';
 import type { EventTimeStats, OperatorContext, OperatorCounters, RejectedRow } from './operator.js';
 import {
   emptyDurations,
@@ -33,6 +34,8 @@ export interface BatchOutcome {
   readonly committed: CommittedBatch;
   readonly output: readonly Row[];
   readonly rejected: readonly RejectedRow[];
+  /** Decoding failures of the input and operator rejections, as written with the batch. */
+  readonly deadLetters: readonly DeadLetter[];
 }
 
 /** Names of the phases, usable as crash points by fault-injection tests. */
@@ -68,20 +71,31 @@ export async function runPlannedBatch(
   deps: BatchRunnerDeps,
   batch: PlannedBatch,
   previous: CommittedBatch | undefined,
-  getInput: () => Promise<ReadonlyMap<string, readonly Row[]>>,
-  options: { durations?: PhaseDurations; isReplay?: boolean; hook?: PhaseHook } = {},
+  getInput: () => Promise<BatchInput>,
+  options: {
+    durations?: PhaseDurations;
+    isReplay?: boolean;
+    hook?: PhaseHook;
+    /**
+     * Called right before state is written; throws if this invocation no longer owns the batch
+     * (e.g. the checkpoint moved on), so a zombie does not overwrite newer state.
+     */
+    fence?: (batch: PlannedBatch) => Promise<void>;
+  } = {},
 ): Promise<BatchOutcome> {
   const durations = options.durations ?? emptyDurations();
   const started = performance.now();
   const hook = options.hook ?? (() => undefined);
 
-  const inputs = await timed(durations, 'getBatch', getInput);
+  const input = await timed(durations, 'getBatch', getInput);
+  const inputs = input.rows;
   await hook('getBatch', batch);
 
   const views = new Map<string, StateView>();
   const counters = new Map<string, OperatorCounters>();
   const eventTimes = new Map<string, EventTimeStats>();
   const rejected: RejectedRow[] = [];
+  const deadLetters: DeadLetter[] = [];
   const ctx: OperatorContext = {
     batch,
     outputMode: deps.query.outputMode,
@@ -120,10 +134,12 @@ export async function runPlannedBatch(
 
   const output = await timed(durations, 'addBatch', async () => {
     const rows = await deps.plan.root.execute(ctx);
-    await deps.sink.addBatch(batch.batchId, rows);
+    deadLetters.push(...input.deadLetters, ...rejected.map(rejectedToDeadLetter));
+    await deps.sink.addBatch(batch.batchId, rows, { batch, deadLetters });
     return rows;
   });
   await hook('addBatch', batch);
+  await options.fence?.(batch);
 
   await timed(durations, 'commitState', () =>
     Promise.all(
@@ -168,8 +184,9 @@ export async function runPlannedBatch(
     elapsedMs,
     numInputRows,
     numRejectedRows: rejected.length,
+    numDeadLetters: deadLetters.length,
   });
-  return { progress, committed, output, rejected };
+  return { progress, committed, output, rejected, deadLetters };
 }
 
 function buildProgress(
@@ -180,7 +197,7 @@ function buildProgress(
   numOutputRows: number,
   stateOperators: StateOperatorProgress[],
   eventTimes: ReadonlyMap<string, EventTimeStats>,
-  extra: { isReplay: boolean; elapsedMs: number; numInputRows: number; numRejectedRows: number },
+  extra: { isReplay: boolean; elapsedMs: number; numInputRows: number; numRejectedRows: number; numDeadLetters: number },
 ): QueryProgress {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;
@@ -218,5 +235,10 @@ function buildProgress(
     })),
     sink: { description: deps.sink.description, numOutputRows },
     numRejectedRows: extra.numRejectedRows,
+    numDeadLetters: extra.numDeadLetters,
   };
+}
+
+function rejectedToDeadLetter(rejected: RejectedRow): DeadLetter {
+  return { reason: rejected.reason, operator: rejected.operator, row: rejected.row };
 }

@@ -1,5 +1,6 @@
 import type { QueryDefinition } from '../api/writer.js';
 import { AggregateExec } from '../operators/aggregate/aggregate-exec.js';
+import { compileDedup } from '../operators/dedup/compile-dedup.js';
 import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
@@ -100,6 +101,11 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
 }
 
 /** Node kinds whose compilers live next to their operators. */
-function compileExtension(node: PlanNode, _ctx: CompileContext): PhysicalOperator {
-  throw new Error(`No physical operator for plan node '${node.kind}' yet.`);
+function compileExtension(node: PlanNode, ctx: CompileContext): PhysicalOperator {
+  switch (node.kind) {
+    case 'dedup':
+      return compileDedup(node, ctx);
+    default:
+      throw new Error(`No physical operator for plan node '${node.kind}' yet.`);
+  }
 }

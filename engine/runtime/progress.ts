@@ -59,6 +59,8 @@ export interface QueryProgress {
   sink: { description: string; numOutputRows: number };
   /** Rows rejected by operators (e.g. no valid event time), written as dead letters. */
   numRejectedRows: number;
+  /** All dead letters of the batch: records that failed decoding plus rejected rows. */
+  numDeadLetters: number;
   /** AWS requests of the batch by kind, when the runtime counts them (e.g. `dynamodb.BatchGetItem`). */
   requests?: Record<string, number>;
 }

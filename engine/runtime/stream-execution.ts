@@ -6,7 +6,7 @@ import { walkPlan } from '../plan/nodes.js';
 import type { Sink } from '../sinks/sink.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Clock } from '../time/clock.js';
-import type { Row } from '../types.js';
+import type { BatchInput } from './dead-letter.js';
 import { type BatchOutcome, type PhaseHook, runPlannedBatch } from './batch-runner.js';
 import { compileQuery, type PhysicalPlan } from './compile.js';
 import { emptyDurations } from './progress.js';
@@ -16,8 +16,8 @@ import { INITIAL_WATERMARK } from './watermark-tracker.js';
 export interface BatchSource {
   /** End offsets of the next data batch after `committed`, or `undefined` when no new data is available. */
   nextEndOffsets(committed: Offsets): Promise<Offsets | undefined>;
-  /** Rows in `(start, end]` per source, in sequence order. The same range must give the same rows. */
-  getBatch(start: Offsets, end: Offsets): Promise<ReadonlyMap<string, readonly Row[]>>;
+  /** Rows in `(start, end]` per source, in sequence order, and the records there that failed decoding. The same range must give the same result. */
+  getBatch(start: Offsets, end: Offsets): Promise<BatchInput>;
 }
 
 export interface StreamExecutionOptions {
@@ -31,6 +31,8 @@ export interface StreamExecutionOptions {
   readonly partition?: string;
   /** Called after each phase; tests throw from it to simulate crashes. */
   readonly hook?: PhaseHook;
+  /** Called before state is written; see `runPlannedBatch`. */
+  readonly fence?: (batch: PlannedBatch) => Promise<void>;
 }
 
 /**
@@ -148,9 +150,14 @@ export class StreamExecution {
       previous,
       () =>
         batch.isNoDataBatch
-          ? Promise.resolve(new Map())
+          ? Promise.resolve({ rows: new Map(), deadLetters: [] })
           : this.options.source.getBatch(batch.startOffsets, batch.endOffsets),
-      { durations, isReplay, ...(this.options.hook === undefined ? {} : { hook: this.options.hook }) },
+      {
+        durations,
+        isReplay,
+        ...(this.options.hook === undefined ? {} : { hook: this.options.hook }),
+        ...(this.options.fence === undefined ? {} : { fence: this.options.fence }),
+      },
     );
     this.checkpoint = { fingerprint: this.checkpoint!.fingerprint, committed: outcome.committed };
     this.lastPlanned = batch;

@@ -1,3 +1,5 @@
+import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { DeadLetter } from '../runtime/dead-letter.js';
 import type { BatchId, Row } from '../types.js';
 
 /** What a `foreachBatch` function receives besides the rows. */
@@ -15,6 +17,13 @@ export type ForeachBatchFunction<T extends object = Row> = (
   context: ForeachBatchContext,
 ) => Promise<void> | void;
 
+/** What a sink learns about the batch it writes, besides the rows. */
+export interface SinkBatchContext {
+  readonly batch: PlannedBatch;
+  /** Records that failed decoding and rows operators rejected; written next to the outputs. */
+  readonly deadLetters: readonly DeadLetter[];
+}
+
 /** Where a query writes, as declared in the query; runtimes bind it to a {@link Sink}. */
 export type SinkSpec =
   | { readonly kind: 'memory' }
@@ -27,7 +36,7 @@ export type SinkSpec =
  * (a replay) it must leave the same result as one call, like Spark's `Sink.addBatch`.
  */
 export interface Sink {
-  addBatch(batchId: BatchId, rows: readonly Row[]): Promise<void>;
+  addBatch(batchId: BatchId, rows: readonly Row[], context: SinkBatchContext): Promise<void>;
   /** Short description for progress records. */
   readonly description: string;
 }

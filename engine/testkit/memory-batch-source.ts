@@ -1,4 +1,5 @@
 import type { Offsets } from '../checkpoint/checkpoint-store.js';
+import type { BatchInput } from '../runtime/dead-letter.js';
 import type { BatchSource } from '../runtime/stream-execution.js';
 import type { Row } from '../types.js';
 import type { MemoryStream } from './memory-stream.js';
@@ -26,13 +27,13 @@ export class MemoryBatchSource implements BatchSource {
     return end;
   }
 
-  async getBatch(start: Offsets, end: Offsets): Promise<ReadonlyMap<string, readonly Row[]>> {
+  async getBatch(start: Offsets, end: Offsets): Promise<BatchInput> {
     const rows = new Map<string, readonly Row[]>();
     for (const [name, stream] of this.streams) {
       const chunks = stream.chunks.slice(consumed(start, name), consumed(end, name));
       rows.set(name, structuredClone(chunks.flatMap((chunk) => chunk.rows)));
     }
-    return rows;
+    return { rows, deadLetters: [] };
   }
 }
 

@@ -1,0 +1,29 @@
+import type { Row } from '../types.js';
+
+/**
+ * An input that could not be processed, kept with everything needed to inspect and replay it:
+ * the original bytes (base64) for records that failed decoding or validation, the row for rows an
+ * operator rejected. Dead letters never block a batch; they are written with its outputs.
+ */
+export interface DeadLetter {
+  /** Why it was set aside, e.g. `malformed JSON: Unexpected token } in JSON at position 9`. */
+  readonly reason: string;
+  /** The source (stream) it came from, when known. */
+  readonly source?: string;
+  /** Its position in the source (a Kinesis sequence number). */
+  readonly position?: string;
+  /** The Kinesis partition key, when it came from Kinesis. */
+  readonly partitionKey?: string;
+  /** The original bytes, base64-encoded. */
+  readonly data?: string;
+  /** The decoded row, when the failure happened after decoding. */
+  readonly row?: Row;
+  /** The operator that rejected the row, when one did. */
+  readonly operator?: string;
+}
+
+/** A batch's input: rows per source in sequence order, and the records that failed decoding. */
+export interface BatchInput {
+  readonly rows: ReadonlyMap<string, readonly Row[]>;
+  readonly deadLetters: readonly DeadLetter[];
+}
