@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { SluiceError } from '../engine/errors.js';
+
+/**
+ * The environment a sluice function runs with. The CDK construct sets these; the local runner
+ * sets the same ones. Read once at cold start; a bad value fails the cold start with an error
+ * naming the variable and the fix.
+ */
+const environmentSchema = z.object({
+  SLUICE_TABLE: z.string().min(1),
+  SLUICE_BUCKET: z.string().min(1),
+  SLUICE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9._\-/]*$/, 'use letters, digits, ".", "_", "-" and "/" only')
+    .default('sluice'),
+  SLUICE_RESERVE_MS: z.coerce
+    .number()
+    .int()
+    .min(1000, 'keep at least 1000 ms to commit before Lambda times out')
+    .default(10_000),
+  AWS_REGION: z.string().min(1).default('us-east-1'),
+  AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
+});
+
+export type FunctionConfig = z.infer<typeof environmentSchema>;
+
+/** A function's environment is missing or wrong. */
+export class ConfigurationError extends SluiceError {
+  constructor(problems: string[]) {
+    super(
+      'SLUICE_CONFIGURATION',
+      `Invalid function configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`,
+      {
+        context: { problems },
+      },
+    );
+  }
+}
+
+/** What to do about a missing or empty variable. */
+const HINTS: Readonly<Record<string, string>> = {
+  SLUICE_TABLE:
+    'set it to the DynamoDB table holding state and checkpoints (the StreamingQuery construct does)',
+  SLUICE_BUCKET: 'set it to the S3 bucket receiving outputs (the StreamingQuery construct does)',
+};
+
+/** Validates the environment; every problem names its variable and the fix. */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): FunctionConfig {
+  const parsed = environmentSchema.safeParse(env);
+  if (parsed.success) return parsed.data;
+  throw new ConfigurationError(
+    parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.');
+      const value = env[name];
+      if (value === undefined || value === '') return `${name} is not set: ${HINTS[name] ?? issue.message}`;
+      return `${name}=${JSON.stringify(value)} is invalid: ${issue.message}`;
+    }),
+  );
+}
+
+/** The variable names, for the CDK construct and the local runner. */
+export const ENVIRONMENT_VARIABLES = {
+  table: 'SLUICE_TABLE',
+  bucket: 'SLUICE_BUCKET',
+  prefix: 'SLUICE_PREFIX',
+  reserveMs: 'SLUICE_RESERVE_MS',
+} as const;
