@@ -28,6 +28,12 @@ export interface ReadStreamOptions<T> {
   readonly eventTime?: Column<T>;
   /** Validates each record at the edge; invalid records become dead letters. */
   readonly schema?: StandardSchemaV1<unknown, T>;
+  /**
+   * How producers set the Kinesis partition key: a column name, or a function of the row. The
+   * checker then requires every stateful operator to group by it (one group, one shard), and a
+   * record whose partition key disagrees becomes a dead letter.
+   */
+  readonly partitionKey?: Column<T> | ((row: T) => string);
 }
 
 /** A static dataset to join a stream with (Spark's stream-static join). */
@@ -253,5 +259,8 @@ export function readStream<T extends object>(
     name,
     ...(options.eventTime === undefined ? {} : { eventTime: options.eventTime }),
     ...(options.schema === undefined ? {} : { schema: options.schema as StandardSchemaV1<unknown, Row> }),
+    ...(options.partitionKey === undefined
+      ? {}
+      : { partitionKey: options.partitionKey as string | ((row: Row) => string) }),
   });
 }

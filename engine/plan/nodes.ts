@@ -21,6 +21,11 @@ export interface SourceNode {
   /** The column holding event time (epoch ms), if the source has one. */
   readonly eventTime?: string;
   readonly schema?: StandardSchemaV1<unknown, Row>;
+  /**
+   * How producers set the Kinesis partition key: a column, or a function of the row. Each group of
+   * a stateful operator must reach one shard, so its grouping key must determine this.
+   */
+  readonly partitionKey?: string | ((row: Row) => string);
 }
 
 export interface MapNode {
