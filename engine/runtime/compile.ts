@@ -1,5 +1,6 @@
 import type { QueryDefinition } from '../api/writer.js';
 import { AggregateExec } from '../operators/aggregate/aggregate-exec.js';
+import { SessionWindowExec } from '../operators/aggregate/session-exec.js';
 import { compileDedup } from '../operators/dedup/compile-dedup.js';
 import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
@@ -81,7 +82,8 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
         return new UnionExec(node.children.map(compile));
       case 'aggregate': {
         const child = compile(node.child);
-        const operator = new AggregateExec(
+        const Exec = node.keys.some((key) => key.kind === 'session') ? SessionWindowExec : AggregateExec;
+        const operator = new Exec(
           child,
           ctx.nextStatefulId('aggregate'),
           node,
