@@ -2,6 +2,7 @@ import type { QueryDefinition } from '../api/writer.js';
 import { AggregateExec } from '../operators/aggregate/aggregate-exec.js';
 import { SessionWindowExec } from '../operators/aggregate/session-exec.js';
 import { compileDedup } from '../operators/dedup/compile-dedup.js';
+import { compileGroupsWithState } from '../operators/groups-with-state/groups-with-state-exec.js';
 import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
@@ -107,6 +108,8 @@ function compileExtension(node: PlanNode, ctx: CompileContext): PhysicalOperator
   switch (node.kind) {
     case 'dedup':
       return compileDedup(node, ctx);
+    case 'groupsWithState':
+      return compileGroupsWithState(node, ctx);
     default:
       throw new Error(`No physical operator for plan node '${node.kind}' yet.`);
   }
