@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import { type GroupState, GroupStateTimeout, readStream } from '../../engine/index.js';
 import type { PageView } from './page-views.js';
 import { pageViewSchema } from './page-views.js';
