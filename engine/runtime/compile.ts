@@ -3,6 +3,8 @@ import { AggregateExec } from '../operators/aggregate/aggregate-exec.js';
 import { SessionWindowExec } from '../operators/aggregate/session-exec.js';
 import { compileDedup } from '../operators/dedup/compile-dedup.js';
 import { compileGroupsWithState } from '../operators/groups-with-state/groups-with-state-exec.js';
+import { compileStaticJoin } from '../operators/join/static-join-exec.js';
+import { compileStreamJoin } from '../operators/join/stream-join-exec.js';
 import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
@@ -110,6 +112,10 @@ function compileExtension(node: PlanNode, ctx: CompileContext): PhysicalOperator
       return compileDedup(node, ctx);
     case 'groupsWithState':
       return compileGroupsWithState(node, ctx);
+    case 'staticJoin':
+      return compileStaticJoin(node, ctx);
+    case 'streamJoin':
+      return compileStreamJoin(node, ctx);
     default:
       throw new Error(`No physical operator for plan node '${node.kind}' yet.`);
   }
