@@ -1,0 +1,453 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type DataStream,
+  GroupStateTimeout,
+  InvalidQueryError,
+  type JoinType,
+  readStream,
+  sessionWindow,
+  staticRows,
+  window,
+} from '../../../engine/index.js';
+import { RULES } from '../../../engine/plan/checker.js';
+import {
+  type Click,
+  clicks,
+  expectRule,
+  type Impression,
+  impressions,
+  perUser,
+  perUserFlat,
+  producedRules,
+  watermarkedClicks,
+  watermarkedImpressions,
+  write,
+} from './checker-fixtures.js';
+
+// One test per checker rule, after Spark's UnsupportedOperationsSuite; queries are built with the
+// public API. The output-mode matrix is in checker-output-modes.test.ts.
+
+describe('output-mode rules', () => {
+  it('COMPLETE_MODE_WITHOUT_AGGREGATION', () => {
+    expectRule(
+      'COMPLETE_MODE_WITHOUT_AGGREGATION',
+      () =>
+        write(
+          clicks().filter((c) => c.price > 1),
+          'complete',
+          'big-clicks',
+        ).build(),
+      "Query 'big-clicks'",
+      'Use append or update',
+    );
+  });
+
+  it('APPEND_AGGREGATION_WITHOUT_WATERMARK', () => {
+    expectRule(
+      'APPEND_AGGREGATION_WITHOUT_WATERMARK',
+      () => write(clicks().groupBy(window('ts', '1 minute')).count(), 'append', 'per-minute').build(),
+      "Query 'per-minute'",
+      "withWatermark('<time column>', '<delay>')",
+    );
+  });
+
+  it('APPEND_AGGREGATION_WITHOUT_WATERMARK: a select that drops the watermarked column drops the watermark', () => {
+    expectRule('APPEND_AGGREGATION_WITHOUT_WATERMARK', () =>
+      write(
+        watermarkedClicks()
+          .select('user', 'price')
+          .map((c) => ({ ...c, ts: 0 }))
+          .groupBy('ts')
+          .count(),
+        'append',
+      ).build(),
+    );
+  });
+
+  it('MAP_GROUPS_WITH_STATE_NOT_IN_UPDATE_MODE', () => {
+    expectRule(
+      'MAP_GROUPS_WITH_STATE_NOT_IN_UPDATE_MODE',
+      () =>
+        write(
+          clicks()
+            .groupByKey((c) => c.user)
+            .mapGroupsWithState(perUser),
+          'append',
+          'sessions',
+        ).build(),
+      "Query 'sessions' uses mapGroupsWithState in append mode",
+      "outputMode('update')",
+    );
+  });
+
+  it('FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH', () => {
+    expectRule(
+      'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH',
+      () =>
+        write(
+          clicks()
+            .groupByKey((c) => c.user)
+            .flatMapGroupsWithState('append', perUserFlat),
+          'update',
+        ).build(),
+      "flatMapGroupsWithState('append', ...) in update mode",
+      "Use outputMode('append'), or declare flatMapGroupsWithState('update', ...)",
+    );
+  });
+
+  it('STREAM_JOIN_NOT_IN_APPEND_MODE', () => {
+    expectRule(
+      'STREAM_JOIN_NOT_IN_APPEND_MODE',
+      () => write(clicks().join(impressions(), { on: ['ad'] }), 'update').build(),
+      "joins two streams (join(stream, { on: ['ad'], how: 'inner' })) in update mode",
+      "Use outputMode('append')",
+    );
+  });
+
+  it('STREAM_JOIN_NOT_IN_APPEND_MODE: also when aggregated in complete mode', () => {
+    expectRule('STREAM_JOIN_NOT_IN_APPEND_MODE', () =>
+      write(
+        clicks()
+          .join(impressions(), { on: ['ad'] })
+          .groupBy('ad')
+          .count(),
+        'complete',
+      ).build(),
+    );
+  });
+
+  it('SESSION_WINDOW_IN_UPDATE_MODE', () => {
+    expectRule(
+      'SESSION_WINDOW_IN_UPDATE_MODE',
+      () =>
+        write(
+          watermarkedClicks().groupBy('user', sessionWindow('ts', '5 minutes')).count(),
+          'update',
+        ).build(),
+      "groupBy('user', sessionWindow('ts', '5 minutes'))",
+      "outputMode('append')",
+    );
+  });
+});
+
+describe('watermark requirements', () => {
+  const withTimeout = (stream: DataStream<Click>) =>
+    stream
+      .groupByKey((c) => c.user)
+      .flatMapGroupsWithState('append', perUserFlat, { timeout: GroupStateTimeout.EventTimeTimeout });
+
+  it('EVENT_TIME_TIMEOUT_WITHOUT_WATERMARK', () => {
+    expectRule(
+      'EVENT_TIME_TIMEOUT_WITHOUT_WATERMARK',
+      () => write(withTimeout(clicks()), 'append').build(),
+      'EventTimeTimeout',
+      "Add withWatermark('<time column>', '<delay>') before groupByKey",
+    );
+    expect(() => write(withTimeout(watermarkedClicks()), 'append').build()).not.toThrow();
+  });
+
+  it('DEDUP_WITHIN_WATERMARK_WITHOUT_WATERMARK', () => {
+    expectRule(
+      'DEDUP_WITHIN_WATERMARK_WITHOUT_WATERMARK',
+      () => write(clicks().dropDuplicatesWithinWatermark(['user']), 'append').build(),
+      'Add withWatermark(',
+      'or use dropDuplicates',
+    );
+  });
+
+  it('WATERMARK_NOT_ON_EVENT_TIME', () => {
+    const declared = () => readStream<Click>('clicks', { eventTime: 'ts' });
+    expectRule(
+      'WATERMARK_NOT_ON_EVENT_TIME',
+      () =>
+        write(
+          declared()
+            .filter((c) => c.price > 0)
+            .withWatermark('arrival', '1 minute'),
+          'append',
+        ).build(),
+      "withWatermark('arrival', ...) on source 'clicks', which declares its event time as 'ts'",
+      "Use withWatermark('ts', ...)",
+    );
+    // The declared column itself, and a column derived by a map, are fine.
+    expect(() => write(declared().withWatermark('ts', '1 minute'), 'append').build()).not.toThrow();
+    expect(() =>
+      write(
+        declared()
+          .map((c) => ({ ...c, at: c.arrival }))
+          .withWatermark('at', '1 minute'),
+        'append',
+      ).build(),
+    ).not.toThrow();
+  });
+});
+
+describe('join rules', () => {
+  const outerJoin = (
+    left: DataStream<Impression>,
+    right: DataStream<Click>,
+    timeRange?: { leftColumn: string; rightColumn: string; min: number | string; max: number | string },
+  ) => left.join(right, { on: ['ad'], how: 'left_outer', ...(timeRange === undefined ? {} : { timeRange }) });
+  const range = { leftColumn: 'shownAt', rightColumn: 'ts', min: 0, max: '1 hour' };
+
+  it('UNSUPPORTED_JOIN_TYPE', () => {
+    const fullOuter = 'full_outer' as unknown as JoinType;
+    expectRule(
+      'UNSUPPORTED_JOIN_TYPE',
+      () => write(clicks().join(impressions(), { on: ['ad'], how: fullOuter }), 'append').build(),
+      'how: "full_outer"',
+      "'inner', 'left_outer', 'right_outer'",
+    );
+    expectRule('UNSUPPORTED_JOIN_TYPE', () =>
+      write(clicks().join(staticRows([{ ad: 'a' }]), { on: ['ad'], how: fullOuter }), 'append').build(),
+    );
+  });
+
+  it('STREAM_STATIC_JOIN_PRESERVES_STATIC_SIDE', () => {
+    expectRule(
+      'STREAM_STATIC_JOIN_PRESERVES_STATIC_SIDE',
+      () =>
+        write(
+          clicks().join(staticRows([{ ad: 'a', campaign: 'c' }]), { on: ['ad'], how: 'right_outer' }),
+          'append',
+        ).build(),
+      "Use how: 'left_outer'",
+    );
+  });
+
+  it('STREAM_JOIN_WITHOUT_KEYS', () => {
+    expectRule(
+      'STREAM_JOIN_WITHOUT_KEYS',
+      () => write(clicks().join(impressions(), { on: [] }), 'append').build(),
+      'joins streams (clicks) and (impressions)',
+      "join(other, { on: ['adId'] })",
+    );
+  });
+
+  it('EMPTY_JOIN_TIME_RANGE', () => {
+    expectRule(
+      'EMPTY_JOIN_TIME_RANGE',
+      () =>
+        write(
+          watermarkedImpressions().join(watermarkedClicks(), {
+            on: ['ad'],
+            timeRange: { leftColumn: 'shownAt', rightColumn: 'ts', min: '1 hour', max: 0 },
+          }),
+          'append',
+        ).build(),
+      'min (3600000 ms) is greater than its max (0 ms)',
+      'Swap min and max',
+    );
+  });
+
+  it('OUTER_STREAM_JOIN_WITHOUT_WATERMARK: a side without a watermark', () => {
+    expectRule(
+      'OUTER_STREAM_JOIN_WITHOUT_WATERMARK',
+      () => write(outerJoin(watermarkedImpressions(), clicks(), range), 'append').build(),
+      "the right side's time-range column 'ts' (clicks) has no watermark",
+      "Call withWatermark('ts', '<delay>') on the right stream",
+    );
+    expectRule(
+      'OUTER_STREAM_JOIN_WITHOUT_WATERMARK',
+      () => write(outerJoin(impressions(), watermarkedClicks()), 'append').build(),
+      'its left side (impressions) has no watermark',
+    );
+  });
+
+  it('OUTER_STREAM_JOIN_WITHOUT_WATERMARK: the time range over a column that is not the watermarked one', () => {
+    expectRule(
+      'OUTER_STREAM_JOIN_WITHOUT_WATERMARK',
+      () =>
+        write(
+          outerJoin(watermarkedImpressions(), watermarkedClicks(), { ...range, rightColumn: 'arrival' }),
+          'append',
+        ).build(),
+      "time-range column 'arrival'",
+    );
+  });
+
+  it('OUTER_STREAM_JOIN_WITHOUT_TIME_RANGE', () => {
+    expectRule(
+      'OUTER_STREAM_JOIN_WITHOUT_TIME_RANGE',
+      () => write(outerJoin(watermarkedImpressions(), watermarkedClicks()), 'append').build(),
+      'without a time range',
+      'Add timeRange: { leftColumn, rightColumn, min, max }',
+    );
+  });
+
+  it('an inner stream-stream join needs neither watermarks nor a time range (state is kept)', () => {
+    expect(() => write(impressions().join(clicks(), { on: ['ad'] }), 'append').build()).not.toThrow();
+  });
+});
+
+describe('chaining stateful operators', () => {
+  it('STATEFUL_OPERATOR_AFTER_STREAM_JOIN', () => {
+    expectRule(
+      'STATEFUL_OPERATOR_AFTER_STREAM_JOIN',
+      () =>
+        write(
+          watermarkedImpressions()
+            .join(watermarkedClicks(), { on: ['ad'] })
+            .groupBy(window('ts', '1 minute'))
+            .count(),
+          'append',
+        ).build(),
+      "groupBy(window('ts', '1 minute')).agg(...) on the output of a stream-stream join",
+      'Write the join',
+    );
+    expectRule('STATEFUL_OPERATOR_AFTER_STREAM_JOIN', () =>
+      write(
+        impressions()
+          .join(clicks(), { on: ['ad'] })
+          .dropDuplicates(['user']),
+        'append',
+      ).build(),
+    );
+  });
+
+  it('STATEFUL_OPERATOR_AFTER_EVENT_TIME_TIMEOUT', () => {
+    expectRule(
+      'STATEFUL_OPERATOR_AFTER_EVENT_TIME_TIMEOUT',
+      () =>
+        write(
+          watermarkedClicks()
+            .groupByKey((c) => c.user)
+            .flatMapGroupsWithState('append', perUserFlat, { timeout: GroupStateTimeout.EventTimeTimeout })
+            .dropDuplicates(['user']),
+          'append',
+        ).build(),
+      "dropDuplicates(['user']) on the output of flatMapGroupsWithState('append') with an event-time timeout",
+      'ProcessingTimeTimeout',
+    );
+  });
+
+  it('AGGREGATION_AFTER_GROUPS_WITH_STATE_IN_UPDATE_MODE', () => {
+    expectRule(
+      'AGGREGATION_AFTER_GROUPS_WITH_STATE_IN_UPDATE_MODE',
+      () =>
+        write(
+          clicks()
+            .groupByKey((c) => c.user)
+            .mapGroupsWithState(perUser)
+            .groupBy('clicks')
+            .count(),
+          'update',
+        ).build(),
+      "aggregates (groupBy('clicks').agg(...)) the output of mapGroupsWithState",
+      "flatMapGroupsWithState('append', ...)",
+    );
+    expectRule('AGGREGATION_AFTER_GROUPS_WITH_STATE_IN_UPDATE_MODE', () =>
+      write(
+        clicks()
+          .groupByKey((c) => c.user)
+          .flatMapGroupsWithState('update', perUserFlat)
+          .groupBy('user')
+          .count(),
+        'update',
+      ).build(),
+    );
+  });
+
+  it('CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE', () => {
+    expectRule(
+      'CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE',
+      () => write(clicks().groupBy('user').count().dropDuplicates(['count']), 'complete', 'top').build(),
+      "Query 'top' runs dropDuplicates(['count']) on the output of groupBy('user').agg(...) in complete mode",
+      "outputMode('append')",
+    );
+    expectRule('CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE', () =>
+      write(clicks().groupBy('user').count().groupBy('count').count(), 'update').build(),
+    );
+  });
+
+  it('allows chains in append mode when every upstream row is final (Spark 3.4+ MultiStatefulOperatorsSuite)', () => {
+    const appendState = watermarkedClicks()
+      .groupByKey((c) => c.user)
+      .flatMapGroupsWithState('append', perUserFlat);
+    expect(() => write(appendState.dropDuplicates(['user']), 'append').build()).not.toThrow();
+    expect(() =>
+      write(
+        watermarkedClicks().dropDuplicates(['user', 'ts']).groupBy(window('ts', '1 minute')).count(),
+        'append',
+      ).build(),
+    ).not.toThrow();
+    expect(() =>
+      write(
+        watermarkedClicks()
+          .dropDuplicatesWithinWatermark(['user'])
+          .join(watermarkedImpressions(), { on: ['ad'] }),
+        'append',
+      ).build(),
+    ).not.toThrow();
+  });
+});
+
+describe('grouping, naming and sink rules', () => {
+  it('MULTIPLE_TIME_WINDOWS_IN_GROUP_BY', () => {
+    expectRule(
+      'MULTIPLE_TIME_WINDOWS_IN_GROUP_BY',
+      () =>
+        write(
+          watermarkedClicks().groupBy(window('ts', '1 minute'), sessionWindow('ts', '5 minutes')).count(),
+          'append',
+        ).build(),
+      "(window('ts', '1 minute'), sessionWindow('ts', '5 minutes'))",
+      'Group by a single window(...) or sessionWindow(...)',
+    );
+  });
+
+  it('keeps rejecting invalid window arguments in the API (windows.ts)', () => {
+    expect(() => window('ts', 0)).toThrow(InvalidQueryError);
+    expect(() => window('ts', '1 minute', '2 minutes')).toThrow(/slide ≤ duration/);
+    expect(() => sessionWindow('ts', 0)).toThrow(/gap > 0/);
+  });
+
+  it('INVALID_QUERY_NAME', () => {
+    const named = (name: string) => () => write(clicks(), 'append', name).build();
+    expectRule(
+      'INVALID_QUERY_NAME',
+      named(''),
+      'Query "" has a name that is empty',
+      "queryName('page-views')",
+    );
+    expectRule('INVALID_QUERY_NAME', named('clicks#v2'), "contains '#'", 'DynamoDB keys');
+    expectRule('INVALID_QUERY_NAME', named('team/clicks'), "contains '/'", 'S3 prefix');
+    expectRule('INVALID_QUERY_NAME', named('page views'), 'contains whitespace');
+    expectRule('INVALID_QUERY_NAME', named('-clicks'), "starts with '-'");
+    expectRule('INVALID_QUERY_NAME', named('x'.repeat(129)), 'is 129 characters long');
+    for (const name of ['page-views', 'Clicks.v2_eu', 'x'.repeat(128)]) expect(named(name)).not.toThrow();
+  });
+
+  it('INVALID_PARTITION_COLUMN', () => {
+    const partitioned =
+      (...columns: string[]) =>
+      () =>
+        clicks()
+          .writeStream.queryName('files')
+          .format('json')
+          .partitionBy(...columns)
+          .build();
+    expectRule(
+      'INVALID_PARTITION_COLUMN',
+      partitioned('day/hour'),
+      '"day/hour", which cannot be written as a column=value/',
+    );
+    expectRule('INVALID_PARTITION_COLUMN', partitioned('user', 'user'), '"user", which is named twice');
+    expect(partitioned('user', 'ad')).not.toThrow();
+  });
+});
+
+describe('the rule registry', () => {
+  it('names every rule once, in UPPER_SNAKE case, and has at least 14 rules', () => {
+    const names = RULES.map((rule) => rule.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[A-Z][A-Z0-9]*(_[A-Z0-9]+)+$/);
+    expect(names.length).toBeGreaterThanOrEqual(14);
+  });
+
+  // Runs last (tests run in file order): every registered rule was produced by a test above,
+  // under the name the registry gives it.
+  it('has a test above for every registered rule', () => {
+    expect([...producedRules].sort()).toEqual(RULES.map((rule) => rule.name).sort());
+  });
+});
