@@ -7,6 +7,7 @@ import {
 } from './groups-with-state-output-mode.js';
 import { joinTypeIsSupported, staticSideNotPreserved } from './join-types.js';
 import { oneTimeWindowPerGroupBy } from './multiple-windows.js';
+import { statefulOperatorsFollowPartitionKey } from './partitioning.js';
 import { queryNameIsSafe } from './query-name.js';
 import { sessionWindowNotInUpdateMode } from './session-window-update-mode.js';
 import { partitionColumnsAreUsable } from './sink-options.js';
@@ -65,4 +66,5 @@ export const RULES: readonly CheckerRule[] = [
     check: noAggregationAfterUpdatingStateFunction,
   },
   { name: 'CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE', check: chainedStatefulOperatorsNeedAppend },
+  { name: 'GROUPING_IGNORES_PARTITION_KEY', check: statefulOperatorsFollowPartitionKey },
 ];

@@ -39,8 +39,8 @@ export function joinTimeRangeIsNotEmpty(query: QueryDefinition): void {
 /**
  * An outer join emits a row with nulls only once its unmatched row is evicted, and eviction
  * needs both a watermark on each side and a time range that bounds how late a match can come.
- * sluice asks for both on every outer stream-stream join (Spark also accepts a watermarked
- * column among the join keys instead of a range; sluice's join evicts by range only).
+ * sluice asks for both on every outer stream-stream join, or, as Spark does, a join key that is
+ * watermarked on both sides (e.g. a window).
  */
 export function outerStreamJoinHasWatermarks(query: QueryDefinition): void {
   for (const join of streamJoins(query)) {
@@ -66,10 +66,16 @@ export function outerStreamJoinHasWatermarks(query: QueryDefinition): void {
   }
 }
 
-/** See {@link outerStreamJoinHasWatermarks}: without a time range no row ever stops waiting for a match. */
+/**
+ * See {@link outerStreamJoinHasWatermarks}: without a time range, or a join key that is event time
+ * on both sides (Spark's windowed outer join), no row ever stops waiting for a match.
+ */
 export function outerStreamJoinHasTimeRange(query: QueryDefinition): void {
   for (const join of streamJoins(query)) {
     if (!isOuterJoin(join.how) || join.timeRange !== undefined) continue;
+    const left = watermarkedColumnsOf(join.left);
+    const right = watermarkedColumnsOf(join.right);
+    if (join.on.some((column) => left.has(column) && right.has(column))) continue;
     throw new InvalidQueryError(
       'OUTER_STREAM_JOIN_WITHOUT_TIME_RANGE',
       `Query '${query.name}' uses a ${join.how} stream-stream join ${sideNames(join)} without a time range: a row can be emitted with nulls only once no match can arrive any more, which the range bounds. Add timeRange: { leftColumn, rightColumn, min, max } (right time - left time must lie in [min, max]), e.g. { leftColumn: 'impressionTime', rightColumn: 'clickTime', min: 0, max: '1 hour' }.`,

@@ -437,6 +437,42 @@ describe('grouping, naming and sink rules', () => {
   });
 });
 
+describe('the partitioning contract', () => {
+  interface View {
+    page: string;
+    user: string;
+    ts: number;
+  }
+  const views = () =>
+    readStream<View>('views', { eventTime: 'ts', partitionKey: 'page' }).withWatermark('ts', '1 minute');
+
+  it('GROUPING_IGNORES_PARTITION_KEY: a stateful operator must group by the declared partition key', () => {
+    expectRule(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      () => write(views().groupBy(window('ts', '1 minute')).count(), 'append', 'per-minute').build(),
+      "does not group by 'page'",
+      "groupBy(window(...), 'page')",
+    );
+    expectRule(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      () => write(views().dropDuplicates(['user', 'ts']), 'append', 'dedup').build(),
+      'deduplication',
+    );
+    expect(() =>
+      write(views().groupBy(window('ts', '1 minute'), 'page').count(), 'append').build(),
+    ).not.toThrow();
+    expect(() => write(views().dropDuplicates(['page', 'ts']), 'append').build()).not.toThrow();
+    expect(() => write(views().dropDuplicates(), 'append').build()).not.toThrow();
+    // Without a declared partition key there is nothing to check.
+    expect(() =>
+      write(
+        readStream<View>('views').withWatermark('ts', '1 minute').groupBy(window('ts', '1 minute')).count(),
+        'append',
+      ).build(),
+    ).not.toThrow();
+  });
+});
+
 describe('the rule registry', () => {
   it('names every rule once, in UPPER_SNAKE case, and has at least 14 rules', () => {
     const names = RULES.map((rule) => rule.name);
