@@ -1,0 +1,240 @@
+import type { StandardSchemaV1 } from '@standard-schema/spec';
+import type { QueryDefinition } from '../../api/writer.js';
+import { type PlanNode, type SourceNode, walkPlan } from '../../plan/nodes.js';
+import type { DeadLetter } from '../../runtime/dead-letter.js';
+import type { Row } from '../../types.js';
+import { KinesisSourceConfigError } from './errors.js';
+import { parseEventTime } from './event-time-value.js';
+import { isHeartbeat } from './heartbeat.js';
+import {
+  isPlainObject,
+  MAX_RECORD_BYTES,
+  messageOf,
+  type PayloadDecoder,
+  payloadBytes,
+  payloadObject,
+} from './payload.js';
+import type { SequenceNumber } from './sequence-numbers.js';
+import { type AnyKinesisRecord, type ShardRecord, toShardRecord } from './shard-record.js';
+
+/** How producers set the partition key: a column of the row, or a function of the row. */
+export type PartitionKeySpec = string | ((row: Row) => string);
+
+/** What the edge needs to know about one source of the query (a `readStream`). */
+export type EdgeSource = Pick<SourceNode, 'name' | 'eventTime' | 'schema' | 'partitionKey'>;
+
+/** What a record decodes to: a row of a source, a dead letter, or a heartbeat (never input). */
+export type DecodedRecord =
+  | { readonly kind: 'row'; readonly source: string; readonly row: Row; readonly seq: SequenceNumber }
+  | { readonly kind: 'dead'; readonly deadLetter: DeadLetter; readonly seq: SequenceNumber }
+  | { readonly kind: 'heartbeat'; readonly seq: SequenceNumber };
+
+/** Decodes one record; never throws for bad input (bad input is a dead letter). */
+export type RecordDecoder = (record: AnyKinesisRecord) => Promise<DecodedRecord>;
+
+export interface RecordDecoderOptions {
+  /** The query's sources (see {@link sourcesOf}); their schema, event-time column and partition key apply. */
+  readonly sources: readonly EdgeSource[];
+  /**
+   * Picks the source of a decoded row when the stream carries several (e.g. on a `type` field).
+   * A name that is not a source makes the record a dead letter.
+   * @default the query's only source
+   */
+  readonly route?: (row: Row, record: ShardRecord) => string;
+  /**
+   * Turns payload bytes into an object instead of UTF-8 + `JSON.parse` (e.g. Avro); must be
+   * deterministic. A throw makes the record a dead letter (`decode failed: …`).
+   * @default UTF-8 (fatal on invalid sequences) then `JSON.parse`
+   */
+  readonly decode?: PayloadDecoder;
+  /** Larger payloads are dead letters (`oversized`). @default {@link MAX_RECORD_BYTES} (1 MiB, Kinesis's limit) */
+  readonly maxRecordBytes?: number;
+  /** The partition key rule for sources that declare none in `readStream`. @default no check */
+  readonly partitionKey?: PartitionKeySpec;
+}
+
+/**
+ * The query's sources, each once, in plan order: what {@link createRecordDecoder} needs.
+ * A source read twice (e.g. a self-join) appears once, with its first definition.
+ */
+export function sourcesOf(query: QueryDefinition | PlanNode): SourceNode[] {
+  const root = 'plan' in query ? query.plan : query;
+  const found = new Map<string, SourceNode>();
+  walkPlan(root, (node) => {
+    if (node.kind === 'source' && !found.has(node.name)) found.set(node.name, node);
+  });
+  return [...found.values()];
+}
+
+/**
+ * Builds the edge decoder. Per record (DESIGN.md "Decoding at the edge"):
+ * ```
+ * partition key is HEARTBEAT_PARTITION_KEY     → heartbeat (no decoding)
+ * base64 → bytes                               → 'empty record' | 'invalid base64' | 'oversized: …'
+ * bytes → UTF-8 → JSON.parse  (or decode)      → 'invalid UTF-8' | 'malformed JSON: …' | 'decode failed: …'
+ * must be a plain object                       → 'not a JSON object: got …'
+ * route(row, record) → source                  → 'route failed: …' | 'unknown source …'
+ * event-time column → epoch ms                 → "invalid event time in 'col': …"
+ * source schema (Standard Schema, maybe async) → 'schema: path: message; …'
+ * partition key = the source's rule            → 'partition key mismatch: record has X, query expects Y' | 'partition key check failed: …'
+ * ```
+ * The event time is converted *before* the schema runs, so the schema describes the row the query
+ * sees (`ts: z.number()` accepts `"2024-05-01T00:00:00Z"` from the producer); a schema that turns
+ * the column into a `Date` is converted back to milliseconds. Dead letters carry the reason, the
+ * source (when known), the sequence number, the partition key and the payload as base64.
+ *
+ * Throws {@link KinesisSourceConfigError} (at build time only) for no sources, or several and no `route`.
+ *
+ * @example
+ * const decode = createRecordDecoder({ sources: sourcesOf(pageViewsQuery) });
+ * const decoded = await decode(event.Records[0]); // { kind: 'row', source: 'page-views', row, seq }
+ */
+export function createRecordDecoder(options: RecordDecoderOptions): RecordDecoder {
+  const sources = new Map(options.sources.map((source) => [source.name, source]));
+  const only = sources.size === 1 ? [...sources.values()][0]! : undefined;
+  if (sources.size === 0) {
+    throw new KinesisSourceConfigError(
+      'The Kinesis decoder needs at least one source; pass sourcesOf(query).',
+    );
+  }
+  if (only === undefined && options.route === undefined) {
+    throw new KinesisSourceConfigError(
+      `The query reads ${sources.size} sources (${[...sources.keys()].join(', ')}) from one Kinesis stream; pass a \`route(row, record)\` option that returns the source name of each record.`,
+      { sources: [...sources.keys()] },
+    );
+  }
+  const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+
+  return async (input) => {
+    const record = toShardRecord(input);
+    const seq = record.sequenceNumber;
+    if (isHeartbeat(record)) return { kind: 'heartbeat', seq };
+    const dead = (reason: string, source: string | undefined): DecodedRecord => ({
+      kind: 'dead',
+      seq,
+      deadLetter: {
+        reason,
+        ...(source === undefined ? {} : { source }),
+        position: seq,
+        partitionKey: record.partitionKey,
+        data: record.data,
+      },
+    });
+
+    const bytes = payloadBytes(record.data, maxBytes);
+    if (!bytes.ok) return dead(bytes.reason, only?.name);
+    const parsed = payloadObject(bytes.value, options.decode);
+    if (!parsed.ok) return dead(parsed.reason, only?.name);
+
+    let source = only;
+    if (options.route !== undefined) {
+      let name: string;
+      try {
+        name = options.route(parsed.value, record);
+      } catch (error) {
+        return dead(`route failed: ${messageOf(error)}`, undefined);
+      }
+      source = sources.get(name);
+      if (source === undefined) {
+        return dead(
+          `unknown source ${JSON.stringify(name)} from route; sources: ${[...sources.keys()].join(', ')}`,
+          undefined,
+        );
+      }
+    }
+    const checked = await checkRow(parsed.value, source!, record, options.partitionKey);
+    return typeof checked === 'string'
+      ? dead(checked, source!.name)
+      : { kind: 'row', source: source!.name, row: checked, seq };
+  };
+}
+
+/** Event time, schema and partition key of one routed object: the row, or the dead-letter reason. */
+async function checkRow(
+  object: Record<string, unknown>,
+  source: EdgeSource,
+  record: ShardRecord,
+  fallbackKey: PartitionKeySpec | undefined,
+): Promise<Row | string> {
+  const column = source.eventTime;
+  let row: Row = object;
+  if (column !== undefined) {
+    const time = parseEventTime(object[column]);
+    if (!time.ok) return `invalid event time in '${column}': ${time.problem}`;
+    row = { ...object, [column]: time.ms };
+  }
+  if (source.schema !== undefined) {
+    const validated = await validate(source.schema, row);
+    if (typeof validated === 'string') return validated;
+    row = validated;
+    if (column !== undefined) {
+      const time = parseEventTime(row[column]);
+      if (!time.ok) return `invalid event time in '${column}': after the schema, ${time.problem}`;
+      if (time.ms !== row[column]) row = { ...row, [column]: time.ms };
+    }
+  }
+  const rule = source.partitionKey ?? fallbackKey;
+  if (rule !== undefined) {
+    const expected = expectedPartitionKey(rule, row);
+    if (!expected.ok) return `partition key check failed: ${expected.problem}`;
+    if (expected.key !== record.partitionKey) {
+      return `partition key mismatch: record has ${JSON.stringify(record.partitionKey)}, query expects ${JSON.stringify(expected.key)}`;
+    }
+  }
+  return row;
+}
+
+async function validate(schema: StandardSchemaV1<unknown, Row>, value: Row): Promise<Row | string> {
+  let result: StandardSchemaV1.Result<Row>;
+  try {
+    result = await schema['~standard'].validate(value);
+  } catch (error) {
+    return `schema: the validator threw: ${messageOf(error)}`;
+  }
+  if (result.issues !== undefined) return `schema: ${formatIssues(result.issues)}`;
+  if (!isPlainObject(result.value)) return 'schema: the schema did not produce an object';
+  return result.value;
+}
+
+/** `amount: Invalid input: expected number, received string; tags[0]: …`, at most 5 issues. */
+export function formatIssues(issues: ReadonlyArray<StandardSchemaV1.Issue>): string {
+  const shown = issues.slice(0, 5).map((issue) => {
+    const path = formatPath(issue.path ?? []);
+    return path === '' ? issue.message : `${path}: ${issue.message}`;
+  });
+  if (issues.length > 5) shown.push(`and ${issues.length - 5} more`);
+  return shown.join('; ');
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey | StandardSchemaV1.PathSegment>): string {
+  let text = '';
+  for (const segment of path) {
+    const key = typeof segment === 'object' ? segment.key : segment;
+    if (typeof key === 'number') text += `[${key}]`;
+    else text += text === '' ? String(key) : `.${String(key)}`;
+  }
+  return text;
+}
+
+/** The partition key the row should have been put with, by the source's rule. */
+function expectedPartitionKey(
+  rule: PartitionKeySpec,
+  row: Row,
+): { ok: true; key: string } | { ok: false; problem: string } {
+  if (typeof rule === 'function') {
+    try {
+      return { ok: true, key: String(rule(row)) };
+    } catch (error) {
+      return { ok: false, problem: `the partitionKey function threw: ${messageOf(error)}` };
+    }
+  }
+  const value = row[rule];
+  if (typeof value === 'string') return { ok: true, key: value };
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') {
+    return { ok: true, key: String(value) };
+  }
+  return {
+    ok: false,
+    problem: `the partition-key column '${rule}' is ${value === undefined ? 'missing' : 'not a string or number'}`,
+  };
+}

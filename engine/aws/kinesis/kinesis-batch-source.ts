@@ -1,0 +1,161 @@
+import type { Offsets } from '../../checkpoint/checkpoint-store.js';
+import type { BatchInput, DeadLetter } from '../../runtime/dead-letter.js';
+import type { BatchSource } from '../../runtime/stream-execution.js';
+import type { Row } from '../../types.js';
+import type { RecordDecoder } from './decode-record.js';
+import { KinesisRangeMismatchError, KinesisSourceConfigError } from './errors.js';
+import { isHeartbeat } from './heartbeat.js';
+import { isAfter, type SequenceNumber, sortBySequenceNumber } from './sequence-numbers.js';
+import { readShardOffset, type ShardOffset, shardOffsets } from './shard-offsets.js';
+import { type AnyKinesisRecord, type ShardRecord, toShardRecord } from './shard-record.js';
+
+/**
+ * A range of one shard to read back from Kinesis: `[from, to]` when `from` is given (iterator
+ * `AT_SEQUENCE_NUMBER`), else `(after, to]` (`AFTER_SEQUENCE_NUMBER`), else from the oldest
+ * record (`TRIM_HORIZON`). `count` is how many records the range should hold.
+ */
+export interface RecordRange {
+  readonly from?: SequenceNumber;
+  readonly after?: SequenceNumber;
+  readonly to: SequenceNumber;
+  readonly count: number;
+}
+
+/** Reads a range of the shard back from Kinesis, in sequence order (see `createRefetch`). */
+export type RefetchRange = (range: RecordRange) => Promise<readonly ShardRecord[]>;
+
+export interface KinesisBatchSourceOptions {
+  /** The invocation's records of this shard, in any order (Lambda event records or `GetRecords` records). */
+  readonly records: readonly AnyKinesisRecord[];
+  /** Decodes records into rows and dead letters; see `createRecordDecoder`. */
+  readonly decode: RecordDecoder;
+  /** Reads back a range the records do not fully hold. Without it such a replay fails. */
+  readonly refetch?: RefetchRange;
+  /**
+   * At most this many records (heartbeats not counted) per batch; the rest go to the next batch
+   * of the same invocation. Smaller batches let a handler stop in time and commit more often.
+   * @default unlimited (one batch per invocation)
+   */
+  readonly maxRecordsPerBatch?: number;
+  /** For error messages. */
+  readonly shardId?: string;
+}
+
+/**
+ * The engine's {@link BatchSource} over one Kinesis shard in one Lambda invocation.
+ *
+ * Offsets are {@link ShardOffset}s under one key for the whole shard (`{ kinesis: { seq, count,
+ * first } }`). A new batch takes the records after the committed sequence number (a redelivery's
+ * older records are skipped) up to the last one that is not a heartbeat; heartbeats alone never
+ * make a batch, they only let the execution run a due no-data batch.
+ *
+ * Reading a batch, possibly a replay of a WAL entry written by an earlier invocation:
+ * ```
+ * held = records of this invocation in the batch's range
+ * if held.length != end.count:                 // a bisected or different redelivery
+ *   held = refetch(range)                       // GetShardIterator + GetRecords
+ *   if held.length != end.count: throw KinesisRangeMismatchError   // expired? recreated?
+ * decode held in sequence order → rows per source, dead letters; heartbeats dropped
+ * ```
+ * The same range therefore always decodes the same records into the same rows.
+ */
+export class KinesisBatchSource implements BatchSource {
+  private readonly records: readonly ShardRecord[];
+
+  constructor(private readonly options: KinesisBatchSourceOptions) {
+    if (options.maxRecordsPerBatch !== undefined && !(options.maxRecordsPerBatch >= 1)) {
+      throw new KinesisSourceConfigError(
+        `maxRecordsPerBatch must be at least 1 (got ${options.maxRecordsPerBatch}); leave it out for one batch per invocation.`,
+      );
+    }
+    this.records = sortBySequenceNumber(
+      options.records.map(toShardRecord),
+      (record) => record.sequenceNumber,
+    );
+  }
+
+  /** The invocation's records after `offsets` (all of them for empty offsets), in sequence order. */
+  recordsAfter(offsets: Offsets): readonly ShardRecord[] {
+    const committed = readShardOffset(offsets)?.seq;
+    return committed === undefined
+      ? this.records
+      : this.records.filter((r) => isAfter(r.sequenceNumber, committed));
+  }
+
+  async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
+    const pending = this.recordsAfter(committed);
+    const limit = this.options.maxRecordsPerBatch ?? Number.POSITIVE_INFINITY;
+    let lastData = -1;
+    let data = 0;
+    for (let i = 0; i < pending.length && data < limit; i++) {
+      if (isHeartbeat(pending[i]!)) continue;
+      lastData = i;
+      data++;
+    }
+    if (lastData < 0) return undefined;
+    return shardOffsets({
+      seq: pending[lastData]!.sequenceNumber,
+      count: lastData + 1,
+      first: pending[0]!.sequenceNumber,
+    });
+  }
+
+  async getBatch(start: Offsets, end: Offsets): Promise<BatchInput> {
+    const to = readShardOffset(end);
+    const after = readShardOffset(start)?.seq;
+    if (to === undefined || to.seq === after) return { rows: new Map(), deadLetters: [] };
+    const records = await this.recordsOf(after, to);
+    const decoded = await Promise.all(records.map((record) => this.options.decode(record)));
+    const rows = new Map<string, Row[]>();
+    const deadLetters: DeadLetter[] = [];
+    for (const item of decoded) {
+      if (item.kind === 'row') {
+        const list = rows.get(item.source);
+        if (list === undefined) rows.set(item.source, [item.row]);
+        else list.push(item.row);
+      } else if (item.kind === 'dead') {
+        deadLetters.push(item.deadLetter);
+      }
+    }
+    return { rows, deadLetters };
+  }
+
+  /** The records of the range: this invocation's if it holds them all, else read back from Kinesis. */
+  private async recordsOf(
+    after: SequenceNumber | undefined,
+    to: ShardOffset,
+  ): Promise<readonly ShardRecord[]> {
+    const held = this.records.filter((record) => inBatch(record.sequenceNumber, after, to));
+    if (held.length === to.count) return held;
+    const refetch = this.options.refetch;
+    const range: RecordRange = {
+      ...(to.first !== undefined ? { from: to.first } : after !== undefined ? { after } : {}),
+      to: to.seq,
+      count: to.count,
+    };
+    const describe = (found: number, refetched: boolean) => ({
+      ...(this.options.shardId === undefined ? {} : { shardId: this.options.shardId }),
+      from: range.from ?? (range.after === undefined ? 'the oldest record' : `after ${range.after}`),
+      to: to.seq,
+      expected: to.count,
+      found,
+      refetched,
+    });
+    if (refetch === undefined) throw new KinesisRangeMismatchError(describe(held.length, false));
+    const fetched = sortBySequenceNumber(await refetch(range), (record) => record.sequenceNumber).filter(
+      (record) => inBatch(record.sequenceNumber, after, to),
+    );
+    if (fetched.length !== to.count) throw new KinesisRangeMismatchError(describe(fetched.length, true));
+    return fetched;
+  }
+}
+
+/** In the batch range: after the previous end, at or after the batch's first record, at or before its last. */
+function inBatch(seq: SequenceNumber, after: SequenceNumber | undefined, to: ShardOffset): boolean {
+  const value = BigInt(seq);
+  return (
+    (after === undefined || value > BigInt(after)) &&
+    (to.first === undefined || value >= BigInt(to.first)) &&
+    value <= BigInt(to.seq)
+  );
+}

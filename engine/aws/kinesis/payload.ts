@@ -1,0 +1,78 @@
+import { describeType } from './event-time-value.js';
+
+/**
+ * The byte-level steps of decoding a record: base64 → bytes → size limit → UTF-8 → JSON (or a
+ * user decoder) → plain object. Each step either passes its value on or says why the record is a
+ * dead letter; nothing here throws for bad input.
+ */
+
+/** Kinesis's own limit on a record's payload (1 MiB); the default for `maxRecordBytes`. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+/** A step's outcome: the value, or the dead-letter reason. */
+export type Step<T> =
+  | { readonly ok: true; readonly value: T }
+  | { readonly ok: false; readonly reason: string };
+
+/** Turns a record's bytes into a value, for payloads that are not JSON (Avro, protobuf, CSV, ...). */
+export type PayloadDecoder = (bytes: Uint8Array) => unknown;
+
+const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/** Base64 payload → bytes, with the empty, invalid and oversized checks. */
+export function payloadBytes(base64: string, maxBytes: number): Step<Uint8Array> {
+  if (base64.length === 0) return fail('empty record');
+  if (base64.length % 4 !== 0 || !BASE64.test(base64)) return fail('invalid base64');
+  const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
+  const size = (base64.length / 4) * 3 - padding;
+  if (size === 0) return fail('empty record');
+  if (size > maxBytes) return fail(`oversized: ${size} bytes, the limit is ${maxBytes}`);
+  return { ok: true, value: Buffer.from(base64, 'base64') };
+}
+
+/** Bytes → a plain object, through UTF-8 and `JSON.parse`, or through the user's decoder. */
+export function payloadObject(
+  bytes: Uint8Array,
+  decode: PayloadDecoder | undefined,
+): Step<Record<string, unknown>> {
+  let value: unknown;
+  if (decode !== undefined) {
+    try {
+      value = decode(bytes);
+    } catch (error) {
+      return fail(`decode failed: ${messageOf(error)}`);
+    }
+    return isPlainObject(value)
+      ? { ok: true, value }
+      : fail(`decoded value is not an object: got ${describeType(value)}`);
+  }
+  let text: string;
+  try {
+    text = utf8.decode(bytes);
+  } catch {
+    return fail('invalid UTF-8');
+  }
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    return fail(`malformed JSON: ${messageOf(error)}`);
+  }
+  return isPlainObject(value) ? { ok: true, value } : fail(`not a JSON object: got ${describeType(value)}`);
+}
+
+/** True for `{...}` objects: not arrays, not null, not class instances. */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/** The message of anything thrown. */
+export function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function fail(reason: string): { ok: false; reason: string } {
+  return { ok: false, reason };
+}
