@@ -20,7 +20,7 @@ import {
   putAll,
   readWholeShard,
   splitShard,
-} from './kinesis-stream-helpers.js';
+} from '../../../support/kinesis-stream.js';
 
 let aws: Emulators;
 let kinesis: KinesisClient;

@@ -11,7 +11,7 @@ import {
 import { RequestCounter } from '../../../../engine/aws/request-counter.js';
 import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
-import { createOneShardStream, putAll, readWholeShard } from './kinesis-stream-helpers.js';
+import { createOneShardStream, putAll, readWholeShard } from '../../../support/kinesis-stream.js';
 
 // kinesis-local (kinesis-mock) is the faithful but slow Kinesis: a handful of records only.
 let aws: Emulators;

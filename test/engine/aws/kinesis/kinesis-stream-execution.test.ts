@@ -26,7 +26,12 @@ import {
 } from '../../../../engine/index.js';
 import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
-import { createOneShardStream, type PutEntry, putAll, readWholeShard } from './kinesis-stream-helpers.js';
+import {
+  createOneShardStream,
+  type PutEntry,
+  putAll,
+  readWholeShard,
+} from '../../../support/kinesis-stream.js';
 
 const query = readStream<{ page: string; ts: number }>('views', {
   eventTime: 'ts',

@@ -8,8 +8,8 @@ import {
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
-import { HEARTBEAT_PARTITION_KEY, heartbeatRecordData } from '../../../../engine/aws/kinesis/index.js';
-import { payloadBytes } from '../../../support/kinesis-events.js';
+import { HEARTBEAT_PARTITION_KEY, heartbeatRecordData } from '../../engine/aws/kinesis/index.js';
+import { payloadBytes } from './kinesis-events.js';
 
 /** A record to put: a payload (string as text, anything else as JSON) or a heartbeat. */
 export type PutEntry =

@@ -1,0 +1,216 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
+import type { QueryDefinition } from '../../api/writer.js';
+import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
+import { CheckpointConflictError } from '../../errors.js';
+import { isStateful, walkPlan } from '../../plan/nodes.js';
+import type { PhaseHook } from '../../runtime/batch-runner.js';
+import type { QueryProgress } from '../../runtime/progress.js';
+import { StreamExecution } from '../../runtime/stream-execution.js';
+import { type Clock, systemClock } from '../../time/clock.js';
+import type { AwsClients } from '../clients.js';
+import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.js';
+import { DynamoDbStateStore } from '../dynamodb/dynamodb-state-store.js';
+import {
+  committedSequenceNumber,
+  createRecordDecoder,
+  createRefetch,
+  fromLambdaRecord,
+  KinesisBatchSource,
+  type RecordDecoderOptions,
+  shardIdOf,
+  sourcesOf,
+} from '../kinesis/index.js';
+import { RequestCounter } from '../request-counter.js';
+import { bindSink } from '../s3/bind-sink.js';
+import { S3ProgressWriter } from '../s3/progress-writer.js';
+import { keyColumnsOf } from '../s3/upsert.js';
+import { PartitioningNotDeclaredError } from './errors.js';
+import { firstUncommitted } from './first-uncommitted.js';
+
+/** Where and how a query runs on Lambda. Environment parsing happens in `functions/`, not here. */
+export interface KinesisHandlerOptions
+  extends Pick<RecordDecoderOptions, 'route' | 'decode' | 'maxRecordBytes'> {
+  readonly clients: AwsClients;
+  /** The DynamoDB table with state and checkpoints. */
+  readonly tableName: string;
+  /** The S3 bucket and key prefix for outputs, dead letters and progress. */
+  readonly bucket: string;
+  readonly prefix: string;
+  /** Stop starting batches when less than this much time remains. @default 10_000 */
+  readonly reserveMs?: number;
+  /** Records per batch; smaller batches commit more often. @default unlimited */
+  readonly maxRecordsPerBatch?: number;
+  /** Allow a stateful query with no declared partition key, for streams with exactly one shard. */
+  readonly singleShard?: boolean;
+  /** Columns written as timestamps by file sinks (the sources' event-time columns are added). */
+  readonly timestampColumns?: readonly string[];
+  readonly logger?: Logger;
+  readonly metrics?: Metrics;
+  /** Processing time. @default the system clock */
+  readonly clock?: Clock;
+  /** Test hook called after each batch phase (fault injection). */
+  readonly hook?: PhaseHook;
+}
+
+const DEFAULT_RESERVE_MS = 10_000;
+
+export type KinesisHandler = (
+  event: KinesisStreamEvent,
+  context: Context,
+) => Promise<KinesisStreamBatchResponse>;
+
+/**
+ * Builds the Lambda handler of a query: each invocation runs the micro-batch protocol for the
+ * event's shard (docs/architecture.md, "On Lambda").
+ *
+ * ```
+ * execution = StreamExecution(query, source = this shard's records (+ re-fetch), DynamoDB state and checkpoint, S3 sink)
+ * loop:
+ *   if remaining time < reserve: stop
+ *   outcome = execution.runNextBatch()       // replay a pending WAL entry, else new records, else a due no-data batch
+ *   if none: stop
+ *   write progress to S3, log it, publish metrics
+ * return batchItemFailures = [first record after the last commit] if any record is left, else []
+ * ```
+ * An error ends the loop the same way: Lambda redelivers from the first uncommitted record and
+ * the next invocation replays the pending batch exactly.
+ *
+ * @example
+ * export const handler = kinesisHandler(pageViewsQuery, { clients, tableName, bucket, prefix });
+ */
+export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOptions): KinesisHandler {
+  checkPartitioning(query, options.singleShard ?? false);
+  const requests = new RequestCounter();
+  requests.attach(options.clients.dynamodb, 'DynamoDB');
+  requests.attach(options.clients.s3, 'S3');
+  const sources = sourcesOf(query);
+  const decode = createRecordDecoder({
+    sources,
+    ...(options.route === undefined ? {} : { route: options.route }),
+    ...(options.decode === undefined ? {} : { decode: options.decode }),
+    ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+  });
+  const stateStore = new DynamoDbStateStore({
+    client: options.clients.dynamodb,
+    tableName: options.tableName,
+  });
+  const location = {
+    client: options.clients.s3,
+    bucket: options.bucket,
+    prefix: options.prefix,
+    query: query.name,
+  };
+  const progressWriter = new S3ProgressWriter(location);
+  const timestampColumns = [
+    ...(options.timestampColumns ?? []),
+    ...sources.flatMap((source) => (source.eventTime === undefined ? [] : [source.eventTime])),
+  ];
+  const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
+  const clock = options.clock ?? systemClock;
+  let kinesisCounted = false;
+
+  return async (event, context) => {
+    const records = event.Records;
+    if (records.length === 0) return { batchItemFailures: [] };
+    const shardId = shardIdOf(records[0]!);
+    if (!kinesisCounted) {
+      requests.attach(options.clients.kinesis, 'Kinesis');
+      kinesisCounted = true;
+    }
+    const checkpoints = new DynamoDbCheckpointStore({
+      client: options.clients.dynamodb,
+      tableName: options.tableName,
+      query: query.name,
+      partition: shardId,
+    });
+    const execution = new StreamExecution({
+      query,
+      source: new KinesisBatchSource({
+        records,
+        decode,
+        shardId,
+        refetch: createRefetch({
+          client: options.clients.kinesis,
+          stream: records[0]!.eventSourceARN,
+          shardId,
+        }),
+        ...(options.maxRecordsPerBatch === undefined
+          ? {}
+          : { maxRecordsPerBatch: options.maxRecordsPerBatch }),
+      }),
+      stateStore,
+      checkpoints,
+      sink: bindSink(query.sink, {
+        ...location,
+        shard: shardId,
+        outputMode: query.outputMode,
+        timestampColumns,
+        keyColumns: keyColumnsOf(query.plan),
+      }),
+      clock,
+      partition: shardId,
+      fence: (batch) => ensureStillPending(checkpoints, batch),
+      ...(options.hook === undefined ? {} : { hook: options.hook }),
+    });
+    requests.take();
+    try {
+      while (context.getRemainingTimeInMillis() >= reserveMs) {
+        const outcome = await execution.runNextBatch();
+        if (outcome === undefined) break;
+        const progress: QueryProgress = { ...outcome.progress, requests: requests.take() };
+        await progressWriter.write(progress);
+        report(progress, options);
+      }
+    } catch (error) {
+      options.logger?.error('batch failed; Lambda will redeliver from the first uncommitted record', {
+        query: query.name,
+        shardId,
+        error: error as Error,
+      });
+    } finally {
+      options.metrics?.publishStoredMetrics();
+    }
+    const endOffsets = execution.lastCheckpoint?.committed?.endOffsets;
+    const committed = endOffsets === undefined ? undefined : committedSequenceNumber(endOffsets);
+    const next = firstUncommitted(records.map(fromLambdaRecord), committed);
+    return { batchItemFailures: next === undefined ? [] : [{ itemIdentifier: next }] };
+  };
+}
+
+/** The state-write fence: this invocation must still own the batch it is about to write state for. */
+async function ensureStillPending(checkpoints: DynamoDbCheckpointStore, batch: PlannedBatch): Promise<void> {
+  const current = await checkpoints.load();
+  if (current?.pending?.batchId !== batch.batchId) {
+    throw new CheckpointConflictError(
+      `Batch ${batch.batchId} is no longer pending (pending ${current?.pending?.batchId ?? 'none'}); another invocation took over, so this one stops before writing state.`,
+      { batchId: batch.batchId },
+    );
+  }
+}
+
+function checkPartitioning(query: QueryDefinition, singleShard: boolean): void {
+  if (singleShard) return;
+  let stateful = false;
+  walkPlan(query.plan, (node) => {
+    if (isStateful(node)) stateful = true;
+  });
+  if (!stateful) return;
+  const undeclared = sourcesOf(query)
+    .filter((source) => source.partitionKey === undefined)
+    .map((source) => source.name);
+  if (undeclared.length > 0) throw new PartitioningNotDeclaredError(query.name, undeclared);
+}
+
+function report(progress: QueryProgress, options: KinesisHandlerOptions): void {
+  options.logger?.info('batch committed', { progress });
+  const metrics = options.metrics;
+  if (metrics === undefined) return;
+  const dropped = progress.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
+  metrics.addMetric('InputRows', MetricUnit.Count, progress.numInputRows);
+  metrics.addMetric('OutputRows', MetricUnit.Count, progress.sink.numOutputRows);
+  metrics.addMetric('DeadLetters', MetricUnit.Count, progress.numDeadLetters);
+  metrics.addMetric('RowsDroppedByWatermark', MetricUnit.Count, dropped);
+  metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
+}
