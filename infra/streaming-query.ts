@@ -1,0 +1,224 @@
+import { join } from 'node:path';
+import { Duration, Validations } from 'aws-cdk-lib';
+import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { Rule } from 'aws-cdk-lib/aws-events';
+import type { Role } from 'aws-cdk-lib/aws-iam';
+import { type IStream, Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
+import type { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { ENVIRONMENT_VARIABLES } from '../functions/config.js';
+import { createAlarms } from './streaming-query/alarms.js';
+import * as defaults from './streaming-query/defaults.js';
+import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
+import { grantQueryFunction } from './streaming-query/grants.js';
+import { createHeartbeat } from './streaming-query/heartbeat.js';
+import { createSluiceFunction } from './streaming-query/lambda.js';
+import { ACKNOWLEDGED_FINDINGS, acknowledge } from './streaming-query/nag.js';
+import { OutputBucket } from './streaming-query/output-bucket.js';
+import type { StreamingQueryProps } from './streaming-query/props.js';
+import { StateTable } from './streaming-query/state-table.js';
+import { validateProps } from './streaming-query/validate.js';
+
+export { StreamingQueryPropsError } from './streaming-query/errors.js';
+export { OutputBucket, type OutputBucketProps } from './streaming-query/output-bucket.js';
+export type {
+  GlueColumn,
+  GlueTableOptions,
+  StreamingQueryAlarmProps,
+  StreamingQueryProps,
+} from './streaming-query/props.js';
+export { StateTable, type StateTableProps } from './streaming-query/state-table.js';
+
+/** The failure destination keeps descriptions of skipped batches for SQS's maximum. */
+const FAILURE_QUEUE_RETENTION = Duration.days(14);
+
+/**
+ * One sluice streaming query, deployed: a Kinesis stream feeding a Lambda function (one micro-batch
+ * per invocation, one invocation per shard at a time), state and checkpoints in DynamoDB, outputs in
+ * S3 under `PREFIX/QUERY/`, alarms, and a heartbeat tick that keeps quiet shards moving.
+ *
+ * Built in the order the pieces depend on each other: check props → stream → storage → function →
+ * grants → event source → lifecycle → alarms → heartbeat → Glue. Every prop has a safe default; a
+ * prop that would break the engine's contract (e.g. a parallelization factor above 1) is refused at
+ * synth time with a {@link StreamingQueryPropsError}.
+ *
+ * @example
+ * const query = new StreamingQuery(stack, 'PageViews', { queryName: 'page-views', shardCount: 2 });
+ * query.deadLettersAlarm.addAlarmAction(new SnsAction(topic));
+ */
+export class StreamingQuery extends Construct {
+  readonly queryName: string;
+  /** The S3 key prefix of this query's outputs: `PREFIX/QUERY`. */
+  readonly keyPrefix: string;
+  readonly stream: IStream;
+  readonly table: ITable;
+  readonly bucket: IBucket;
+  readonly queryFunction: NodejsFunction;
+  readonly queryFunctionRole: Role;
+  readonly queryFunctionLogGroup: LogGroup;
+  readonly eventSource: KinesisEventSource;
+  /** Where the event source sends descriptions of batches it gave up on. */
+  readonly failureQueue: Queue;
+  readonly iteratorAgeAlarm: Alarm;
+  readonly errorsAlarm: Alarm;
+  readonly deadLettersAlarm: Alarm;
+  readonly failedBatchesAlarm: Alarm;
+  readonly heartbeatFunction: NodejsFunction;
+  readonly heartbeatRule: Rule;
+  /** Present when `glue` was given. */
+  readonly glue?: QueryGlueTable;
+
+  constructor(scope: Construct, id: string, props: StreamingQueryProps) {
+    super(scope, id);
+    validateProps(props);
+    const query = props.queryName;
+    const prefix = props.prefix ?? defaults.DEFAULT_PREFIX;
+    const projectRoot = props.projectRoot ?? defaults.DEFAULT_PROJECT_ROOT;
+    const logRetention = props.logRetention ?? defaults.DEFAULT_LOG_RETENTION;
+    const removalPolicy = props.removalPolicy ?? defaults.DEFAULT_REMOVAL_POLICY;
+    const metricsNamespace = props.metricsNamespace ?? defaults.DEFAULT_METRICS_NAMESPACE;
+    const heartbeatRate = props.heartbeatRate ?? defaults.DEFAULT_HEARTBEAT_RATE;
+    this.queryName = query;
+    this.keyPrefix = `${prefix}/${query}`;
+
+    this.stream = props.stream ?? this.createStream(props);
+    this.table = props.table ?? new StateTable(this, 'State', { removalPolicy }).table;
+    this.bucket =
+      props.bucket ??
+      new OutputBucket(this, 'Output', {
+        removalPolicy,
+        ...(props.versioned === undefined ? {} : { versioned: props.versioned }),
+        ...(props.serverAccessLogsBucket === undefined
+          ? {}
+          : { serverAccessLogsBucket: props.serverAccessLogsBucket }),
+      }).bucket;
+
+    const powertools = { POWERTOOLS_SERVICE_NAME: query, POWERTOOLS_METRICS_NAMESPACE: metricsNamespace };
+    const fn = createSluiceFunction(this, 'QueryFunction', {
+      description: `sluice streaming query ${query}`,
+      entry: props.entry ?? join(projectRoot, 'functions', `${query}.ts`),
+      handler: props.handler ?? defaults.DEFAULT_HANDLER,
+      projectRoot,
+      memorySize: props.memorySize ?? defaults.DEFAULT_MEMORY_MB,
+      timeout: props.timeout ?? defaults.DEFAULT_TIMEOUT,
+      logRetention,
+      environment: {
+        ...props.environment,
+        [ENVIRONMENT_VARIABLES.table]: this.table.tableName,
+        [ENVIRONMENT_VARIABLES.bucket]: this.bucket.bucketName,
+        [ENVIRONMENT_VARIABLES.prefix]: prefix,
+        ...(props.commitReserve === undefined
+          ? {}
+          : { [ENVIRONMENT_VARIABLES.reserveMs]: String(props.commitReserve.toMilliseconds()) }),
+        ...powertools,
+      },
+    });
+    this.queryFunction = fn.fn;
+    this.queryFunctionRole = fn.role;
+    this.queryFunctionLogGroup = fn.logGroup;
+    grantQueryFunction(fn.role, { query, table: this.table, bucket: this.bucket, keyPrefix: this.keyPrefix });
+
+    this.failureQueue = new Queue(this, 'FailedBatches', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: FAILURE_QUEUE_RETENTION,
+    });
+    acknowledge(this.failureQueue, 'AwsSolutions-SQS3', ACKNOWLEDGED_FINDINGS.failureQueue);
+    this.eventSource = new KinesisEventSource(this.stream, {
+      batchSize: props.batchSize ?? defaults.DEFAULT_BATCH_SIZE,
+      maxBatchingWindow: props.maxBatchingWindow ?? defaults.DEFAULT_MAX_BATCHING_WINDOW,
+      startingPosition: props.startingPosition ?? defaults.DEFAULT_STARTING_POSITION,
+      parallelizationFactor: defaults.REQUIRED_PARALLELIZATION_FACTOR,
+      retryAttempts: props.retryAttempts ?? defaults.DEFAULT_RETRY_ATTEMPTS,
+      maxRecordAge: props.maxRecordAge ?? defaults.DEFAULT_MAX_RECORD_AGE,
+      bisectBatchOnError: props.bisectBatchOnError ?? defaults.DEFAULT_BISECT_BATCH_ON_ERROR,
+      onFailure: new SqsDlq(this.failureQueue),
+      reportBatchItemFailures: true,
+    });
+    fn.fn.addEventSource(this.eventSource);
+
+    this.addLifecycleRules(props);
+
+    const alarms = createAlarms(this, {
+      query,
+      metricsNamespace,
+      fn: fn.fn,
+      failureQueue: this.failureQueue,
+      tick: heartbeatRate,
+      thresholds: props.alarms ?? {},
+    });
+    this.iteratorAgeAlarm = alarms.iteratorAge;
+    this.errorsAlarm = alarms.errors;
+    this.deadLettersAlarm = alarms.deadLetters;
+    this.failedBatchesAlarm = alarms.failedBatches;
+
+    const heartbeat = createHeartbeat(this, {
+      query,
+      stream: this.stream,
+      table: this.table,
+      rate: heartbeatRate,
+      projectRoot,
+      logRetention,
+      powertools: { ...powertools, POWERTOOLS_SERVICE_NAME: `${query}-heartbeat` },
+    });
+    this.heartbeatFunction = heartbeat.fn;
+    this.heartbeatRule = heartbeat.rule;
+
+    if (props.glue !== undefined) {
+      this.glue = createGlueTable(this, {
+        query,
+        bucket: this.bucket,
+        keyPrefix: this.keyPrefix,
+        options: props.glue,
+      });
+    }
+  }
+
+  /** A new stream: provisioned (shard count) or on-demand, encrypted with the AWS-managed KMS key. */
+  private createStream(props: StreamingQueryProps): Stream {
+    const mode = props.streamMode ?? defaults.DEFAULT_STREAM_MODE;
+    return new Stream(this, 'Stream', {
+      streamMode: mode,
+      ...(mode === StreamMode.PROVISIONED
+        ? { shardCount: props.shardCount ?? defaults.DEFAULT_SHARD_COUNT }
+        : {}),
+      retentionPeriod: props.streamRetention ?? defaults.DEFAULT_STREAM_RETENTION,
+      encryption: StreamEncryption.MANAGED,
+    });
+  }
+
+  /**
+   * Expire this query's dead letters and progress records, and abort its stale multipart uploads.
+   * Lifecycle filters take literal prefixes (no `PREFIX/*\/_dead/`), so each query adds rules for
+   * its own prefixes; an imported bucket cannot take rules from here, which a warning says.
+   */
+  private addLifecycleRules(props: StreamingQueryProps): void {
+    const bucket = this.bucket;
+    if (!(bucket instanceof Bucket)) {
+      Validations.of(this).addWarning(
+        'sluice:LifecycleNotManaged',
+        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/ and ${this.keyPrefix}/_progress/ on the bucket itself.`,
+      );
+      return;
+    }
+    const expire = (suffix: string, after: Duration) =>
+      bucket.addLifecycleRule({
+        id: `${this.queryName}-${suffix}`,
+        prefix: `${this.keyPrefix}/_${suffix}/`,
+        expiration: after,
+        noncurrentVersionExpiration: after,
+      });
+    expire('dead', props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION);
+    expire('progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION);
+    bucket.addLifecycleRule({
+      id: `${this.queryName}-incomplete-uploads`,
+      prefix: `${this.keyPrefix}/`,
+      abortIncompleteMultipartUploadAfter: defaults.DEFAULT_ABORT_INCOMPLETE_UPLOADS,
+    });
+  }
+}

@@ -1,0 +1,104 @@
+import type { Duration } from 'aws-cdk-lib';
+import { Alarm, ComparisonOperator, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import {
+  DEFAULT_ALARM_PERIOD,
+  DEFAULT_DEAD_LETTERS_THRESHOLD,
+  DEFAULT_ERRORS_THRESHOLD,
+  DEFAULT_ITERATOR_AGE_THRESHOLD,
+} from './defaults.js';
+import type { StreamingQueryAlarmProps } from './props.js';
+
+/** The metric the handler publishes per batch (Powertools EMF), counted per query. */
+export const DEAD_LETTERS_METRIC = 'DeadLetters';
+/**
+ * The dimensions of the handler's metrics: Powertools always adds `service` (the query name, as
+ * functions/runtime.ts and `POWERTOOLS_SERVICE_NAME` set it) to the handler's `query` dimension, and
+ * a CloudWatch metric is identified by its whole dimension set.
+ */
+export function queryMetricDimensions(query: string): Record<string, string> {
+  return { service: query, query };
+}
+
+/** How many consecutive heartbeat ticks the iterator-age alarm looks at. */
+const ITERATOR_AGE_EVALUATION_PERIODS = 5;
+
+/** The alarms of one query, created by {@link createAlarms}. */
+export interface QueryAlarms {
+  readonly iteratorAge: Alarm;
+  readonly errors: Alarm;
+  readonly deadLetters: Alarm;
+  readonly failedBatches: Alarm;
+}
+
+/**
+ * The query's alarms (no actions: the construct exposes them so the app wires SNS or whatever it
+ * uses):
+ *
+ * - **iterator age** (max per tick, 5 ticks in a row): the query is falling behind. Missing data
+ *   breaches, because the heartbeat guarantees an invocation every tick: silence means the event
+ *   source mapping stopped.
+ * - **errors**: invocations that threw or timed out (the handler returns partial failures as data,
+ *   so an error is unexpected).
+ * - **dead letters**: records the query could not decode or validate (the handler's `DeadLetters`
+ *   metric, dimensions `service` and `query`).
+ * - **failed batches**: the event source gave up on records (retries or record age exhausted) and
+ *   sent their description to the on-failure queue.
+ */
+export function createAlarms(
+  scope: Construct,
+  target: {
+    readonly query: string;
+    readonly metricsNamespace: string;
+    readonly fn: IFunction;
+    readonly failureQueue: IQueue;
+    readonly tick: Duration;
+    readonly thresholds: StreamingQueryAlarmProps;
+  },
+): QueryAlarms {
+  const period = target.thresholds.period ?? DEFAULT_ALARM_PERIOD;
+  const iteratorAgeMs = (target.thresholds.iteratorAge ?? DEFAULT_ITERATOR_AGE_THRESHOLD).toMilliseconds();
+  const atLeast = ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+
+  const iteratorAge = new Alarm(scope, 'IteratorAgeAlarm', {
+    alarmDescription: `${target.query}: the oldest unprocessed record is older than ${iteratorAgeMs} ms, or no invocation for ${ITERATOR_AGE_EVALUATION_PERIODS} heartbeat ticks`,
+    metric: target.fn.metric('IteratorAge', { statistic: 'Maximum', period: target.tick }),
+    threshold: iteratorAgeMs,
+    comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+    evaluationPeriods: ITERATOR_AGE_EVALUATION_PERIODS,
+    treatMissingData: TreatMissingData.BREACHING,
+  });
+  const errors = new Alarm(scope, 'ErrorsAlarm', {
+    alarmDescription: `${target.query}: the query function threw or timed out`,
+    metric: target.fn.metricErrors({ statistic: 'Sum', period }),
+    threshold: target.thresholds.errors ?? DEFAULT_ERRORS_THRESHOLD,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  const deadLetters = new Alarm(scope, 'DeadLettersAlarm', {
+    alarmDescription: `${target.query}: records could not be decoded or validated (see PREFIX/${target.query}/_dead/)`,
+    metric: new Metric({
+      namespace: target.metricsNamespace,
+      metricName: DEAD_LETTERS_METRIC,
+      dimensionsMap: queryMetricDimensions(target.query),
+      statistic: 'Sum',
+      period,
+    }),
+    threshold: target.thresholds.deadLetters ?? DEFAULT_DEAD_LETTERS_THRESHOLD,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  const failedBatches = new Alarm(scope, 'FailedBatchesAlarm', {
+    alarmDescription: `${target.query}: the event source skipped records after its retries; see the on-failure queue`,
+    metric: target.failureQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum', period }),
+    threshold: 1,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  return { iteratorAge, errors, deadLetters, failedBatches };
+}

@@ -1,0 +1,108 @@
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+/**
+ * Every StreamingQuery default, as data (applied with `??`). Each names why it was chosen; the
+ * props' `@default` tags point here.
+ */
+
+/** The repository root: `functions/`, `package-lock.json` and `tsconfig.json` live there. */
+export const DEFAULT_PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The export the query file provides (the engine's handler factory result). */
+export const DEFAULT_HANDLER = 'handler';
+
+/** Same default as the function's `SLUICE_PREFIX` (functions/config.ts). */
+export const DEFAULT_PREFIX = 'sluice';
+
+/** One shard: the cheapest provisioned stream; raise it (or go on-demand) for throughput. */
+export const DEFAULT_SHARD_COUNT = 1;
+
+/** Provisioned: predictable shards, hence predictable per-shard state and watermarks. */
+export const DEFAULT_STREAM_MODE = StreamMode.PROVISIONED;
+
+/** Kinesis' own default; a replay re-fetches its range, so it must be retried within this. */
+export const DEFAULT_STREAM_RETENTION = Duration.hours(24);
+
+/** Operators keep per-batch state maps in memory; 1 GB also buys a full vCPU share. */
+export const DEFAULT_MEMORY_MB = 1024;
+
+/** Long enough for a large batch plus its commit (the handler stops starting batches near the end). */
+export const DEFAULT_TIMEOUT = Duration.minutes(5);
+
+/** A month of function logs (progress records are also in S3). */
+export const DEFAULT_LOG_RETENTION = RetentionDays.ONE_MONTH;
+
+/** Records per invocation: big enough to amortize the WAL write and commit of a micro-batch. */
+export const DEFAULT_BATCH_SIZE = 500;
+
+/** Gather up to a second of records into one micro-batch instead of one invocation per put. */
+export const DEFAULT_MAX_BATCHING_WINDOW = Duration.seconds(1);
+
+/** A new query reads everything retained; LATEST would silently skip records put before deploy. */
+export const DEFAULT_STARTING_POSITION = StartingPosition.TRIM_HORIZON;
+
+/**
+ * The only accepted parallelization factor: one invocation in flight per shard is the engine's
+ * single-writer contract (DESIGN.md, "One writer per shard").
+ */
+export const REQUIRED_PARALLELIZATION_FACTOR = 1;
+
+/** Failed invocations are retried from the first unprocessed record (the WAL makes retries safe). */
+export const DEFAULT_RETRY_ATTEMPTS = 500;
+
+/** Same as the default retention: records are retried for as long as Kinesis keeps them. */
+export const DEFAULT_MAX_RECORD_AGE = Duration.hours(24);
+
+/** Split a failing batch to isolate the cause; any subset is safe to redeliver. */
+export const DEFAULT_BISECT_BATCH_ON_ERROR = true;
+
+/** State and outputs outlive a `cdk destroy` unless asked otherwise. */
+export const DEFAULT_REMOVAL_POLICY = RemovalPolicy.RETAIN;
+
+/** Outputs are rewritten byte-identically by replays, so object versions add cost, not safety. */
+export const DEFAULT_VERSIONED = false;
+
+/** Dead letters (bad records with their bytes and reason) stay a month for inspection and replay. */
+export const DEFAULT_DEAD_LETTER_EXPIRATION = Duration.days(30);
+
+/** Per-batch progress records stay a week (`sluice status` reads recent ones). */
+export const DEFAULT_PROGRESS_EXPIRATION = Duration.days(7);
+
+/** Multipart uploads a crashed batch left behind; the replay writes the object again anyway. */
+export const DEFAULT_ABORT_INCOMPLETE_UPLOADS = Duration.days(1);
+
+/** CloudWatch namespace of the metrics the handler publishes (Powertools). */
+export const DEFAULT_METRICS_NAMESPACE = 'sluice';
+
+/** Heartbeat tick: EventBridge's smallest rate, so idle windows close within about a minute. */
+export const DEFAULT_HEARTBEAT_RATE = Duration.minutes(1);
+
+/** The heartbeat function lists shards, reads a few items and puts a few records. */
+export const HEARTBEAT_MEMORY_MB = 256;
+export const HEARTBEAT_TIMEOUT = Duration.seconds(30);
+
+/** Falling this far behind the stream's tip means the query is not keeping up. */
+export const DEFAULT_ITERATOR_AGE_THRESHOLD = Duration.minutes(5);
+
+/** The handler reports failures as data; a thrown error or timeout is always worth a look. */
+export const DEFAULT_ERRORS_THRESHOLD = 1;
+
+/** Any dead letter means a producer sends records the query cannot read. */
+export const DEFAULT_DEAD_LETTERS_THRESHOLD = 1;
+
+/** The CloudWatch period of the errors and dead-letter alarms. */
+export const DEFAULT_ALARM_PERIOD = Duration.minutes(5);
+
+/** Glue table format; the example queries write Parquet. */
+export const DEFAULT_GLUE_FORMAT = 'parquet';
+
+/** Query names: as the plan checker accepts them (engine/plan/rules/query-name.ts). */
+export const QUERY_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const MAX_QUERY_NAME_LENGTH = 128;
+
+/** S3 prefix: path segments of the characters `SLUICE_PREFIX` allows, no leading/trailing `/`. */
+export const PREFIX_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;

@@ -1,0 +1,84 @@
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { ACKNOWLEDGED_FINDINGS, acknowledge } from './nag.js';
+
+/** The runtime sluice functions are built for and tested on. */
+export const FUNCTION_RUNTIME = Runtime.NODEJS_22_X;
+/** Graviton: cheaper per GB-second for the same work. */
+export const FUNCTION_ARCHITECTURE = Architecture.ARM_64;
+
+/**
+ * The engine is ESM; its dependencies (AWS SDK, zod, Powertools) are partly CommonJS, so an ESM
+ * bundle needs a `require` for them.
+ */
+const ESM_REQUIRE_BANNER =
+  "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/** A sluice function and the resources only it uses. */
+export interface SluiceFunction {
+  readonly fn: NodejsFunction;
+  readonly role: Role;
+  readonly logGroup: LogGroup;
+}
+
+/**
+ * A Node.js function bundled by the local esbuild (never Docker), minified, with source maps, as
+ * an ESM bundle that includes the pinned AWS SDK (the runtime's SDK version may differ from the
+ * one the engine is tested with). Its role starts empty except for writing its own log group:
+ * every other permission is granted explicitly (no managed policies, no `*` log resources).
+ */
+export function createSluiceFunction(
+  scope: Construct,
+  id: string,
+  props: {
+    readonly description: string;
+    readonly entry: string;
+    readonly handler: string;
+    readonly projectRoot: string;
+    readonly memorySize: number;
+    readonly timeout: Duration;
+    readonly environment: Readonly<Record<string, string>>;
+    readonly logRetention: RetentionDays;
+  },
+): SluiceFunction {
+  const logGroup = new LogGroup(scope, `${id}Logs`, {
+    retention: props.logRetention,
+    removalPolicy: RemovalPolicy.DESTROY,
+  });
+  const role = new Role(scope, `${id}Role`, {
+    assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+    description: `Role of ${props.description}`,
+  });
+  logGroup.grantWrite(role);
+  const fn = new NodejsFunction(scope, id, {
+    description: props.description,
+    entry: props.entry,
+    handler: props.handler,
+    projectRoot: props.projectRoot,
+    depsLockFilePath: `${props.projectRoot.replace(/\/$/, '')}/package-lock.json`,
+    runtime: FUNCTION_RUNTIME,
+    architecture: FUNCTION_ARCHITECTURE,
+    memorySize: props.memorySize,
+    timeout: props.timeout,
+    role,
+    logGroup,
+    // Stack traces point at the TypeScript sources (the bundle ships its source map).
+    environment: { NODE_OPTIONS: '--enable-source-maps', ...props.environment },
+    bundling: {
+      forceDockerBundling: false,
+      minify: true,
+      sourceMap: true,
+      format: OutputFormat.ESM,
+      mainFields: ['module', 'main'],
+      banner: ESM_REQUIRE_BANNER,
+      bundleAwsSDK: true,
+      target: 'node22',
+    },
+  });
+  acknowledge(fn, 'AwsSolutions-L1', ACKNOWLEDGED_FINDINGS.runtime);
+  return { fn, role, logGroup };
+}

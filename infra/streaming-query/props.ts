@@ -1,0 +1,154 @@
+import type { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import type { IStream, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import type { StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+
+/** A column of the optional Glue table, with its Hive type (`string`, `bigint`, `double`, `timestamp`, ...). */
+export interface GlueColumn {
+  readonly name: string;
+  readonly type: string;
+  /** @default no comment */
+  readonly comment?: string;
+}
+
+/**
+ * An optional Glue table over `s3://BUCKET/PREFIX/QUERY/data/`, so Athena can query the output.
+ * Athena reads every data object, manifested or not, and update/complete modes are upsert logs
+ * (keep the newest row per key): query accordingly.
+ */
+export interface GlueTableOptions {
+  /** Glue database name (lowercase letters, digits, `_`). */
+  readonly database: string;
+  /**
+   * Create the database; set `false` when another construct or query already created it.
+   * @default true
+   */
+  readonly createDatabase?: boolean;
+  /** @default the query name, lowercased, with `-` and `.` turned into `_` */
+  readonly tableName?: string;
+  /** The output row's columns. */
+  readonly columns: readonly GlueColumn[];
+  /** Hive-style partition columns (`col=value/` folders the sink writes). @default none */
+  readonly partitionKeys?: readonly GlueColumn[];
+  /** The sink's file format. @default {@link DEFAULT_GLUE_FORMAT} (`parquet`) */
+  readonly format?: 'parquet' | 'jsonl';
+}
+
+/** Alarm thresholds; every alarm is exposed on the construct for actions. */
+export interface StreamingQueryAlarmProps {
+  /** Alarm when the oldest unprocessed record is older than this. @default {@link DEFAULT_ITERATOR_AGE_THRESHOLD} (5 minutes) */
+  readonly iteratorAge?: Duration;
+  /** Alarm at this many function errors per period. @default {@link DEFAULT_ERRORS_THRESHOLD} (1) */
+  readonly errors?: number;
+  /** Alarm at this many dead letters per period. @default {@link DEFAULT_DEAD_LETTERS_THRESHOLD} (1) */
+  readonly deadLetters?: number;
+  /** Period of the errors, dead-letter and failed-batch alarms. @default {@link DEFAULT_ALARM_PERIOD} (5 minutes) */
+  readonly period?: Duration;
+}
+
+/** Props of {@link StreamingQuery}. Only `queryName` is required. */
+export interface StreamingQueryProps {
+  /**
+   * The query name: it keys the S3 prefix (`PREFIX/QUERY/`), the DynamoDB items (`S#QUERY#...`,
+   * `C#QUERY`) and the metrics dimension, so it must be safe in all three: letters, digits, `.`,
+   * `_`, `-`, starting with a letter or digit, at most 128 characters (as the plan checker demands).
+   */
+  readonly queryName: string;
+  /**
+   * The handler file, built with the engine's handler factory.
+   * @default `functions/<queryName>.ts` under `projectRoot`
+   */
+  readonly entry?: string;
+  /** The handler's export. @default {@link DEFAULT_HANDLER} (`handler`) */
+  readonly handler?: string;
+  /**
+   * Where `package-lock.json` and `functions/` live (esbuild's working directory).
+   * @default {@link DEFAULT_PROJECT_ROOT} (this repository)
+   */
+  readonly projectRoot?: string;
+
+  /** An existing stream to read. @default a new stream, encrypted with the AWS-managed KMS key */
+  readonly stream?: IStream;
+  /** Capacity mode of a new stream. @default {@link DEFAULT_STREAM_MODE} (provisioned) */
+  readonly streamMode?: StreamMode;
+  /** Shards of a new provisioned stream. @default {@link DEFAULT_SHARD_COUNT} (1) */
+  readonly shardCount?: number;
+  /** Retention of a new stream. @default {@link DEFAULT_STREAM_RETENTION} (24 hours) */
+  readonly streamRetention?: Duration;
+
+  /** @default {@link DEFAULT_MEMORY_MB} (1024) */
+  readonly memorySize?: number;
+  /** @default {@link DEFAULT_TIMEOUT} (5 minutes) */
+  readonly timeout?: Duration;
+  /**
+   * Time kept free before the Lambda deadline to commit (`SLUICE_RESERVE_MS`); must be shorter than `timeout`.
+   * @default unset: the function's own default (10 seconds)
+   */
+  readonly commitReserve?: Duration;
+  /** Extra environment variables of the query function. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Retention of both functions' log groups. @default {@link DEFAULT_LOG_RETENTION} (one month) */
+  readonly logRetention?: RetentionDays;
+
+  /** Records per invocation (1–10000). @default {@link DEFAULT_BATCH_SIZE} (500) */
+  readonly batchSize?: number;
+  /** @default {@link DEFAULT_MAX_BATCHING_WINDOW} (1 second) */
+  readonly maxBatchingWindow?: Duration;
+  /** @default {@link DEFAULT_STARTING_POSITION} (TRIM_HORIZON) */
+  readonly startingPosition?: StartingPosition;
+  /**
+   * Must be 1: one invocation per shard at a time is the engine's single-writer contract. Any
+   * other value is refused at synth time.
+   * @default {@link REQUIRED_PARALLELIZATION_FACTOR} (1)
+   */
+  readonly parallelizationFactor?: number;
+  /** @default {@link DEFAULT_RETRY_ATTEMPTS} (500) */
+  readonly retryAttempts?: number;
+  /** @default {@link DEFAULT_MAX_RECORD_AGE} (24 hours) */
+  readonly maxRecordAge?: Duration;
+  /** @default {@link DEFAULT_BISECT_BATCH_ON_ERROR} (true) */
+  readonly bisectBatchOnError?: boolean;
+
+  /**
+   * A table shared by several queries (create it with {@link StateTable}); each query's function
+   * may touch only its own items (`S#QUERY#*`, `C#QUERY`).
+   * @default a new {@link StateTable}
+   */
+  readonly table?: ITable;
+  /** Removal policy of the table and bucket this construct creates. @default {@link DEFAULT_REMOVAL_POLICY} (RETAIN) */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * An existing or shared bucket (create it with {@link OutputBucket}). The query's lifecycle rules
+   * are added when it is a `Bucket` of this app; an imported bucket keeps its own (a warning says so).
+   * @default a new {@link OutputBucket}
+   */
+  readonly bucket?: IBucket;
+  /** Key prefix in the bucket (`SLUICE_PREFIX`). @default {@link DEFAULT_PREFIX} (`sluice`) */
+  readonly prefix?: string;
+  /** Versioning of a new bucket. @default {@link DEFAULT_VERSIONED} (false) */
+  readonly versioned?: boolean;
+  /** Server access logs of a new bucket go to this bucket. @default none (CloudTrail data events audit instead) */
+  readonly serverAccessLogsBucket?: IBucket;
+  /** Expiry of `PREFIX/QUERY/_dead/` objects (whole days). @default {@link DEFAULT_DEAD_LETTER_EXPIRATION} (30 days) */
+  readonly deadLetterExpiration?: Duration;
+  /** Expiry of `PREFIX/QUERY/_progress/` objects (whole days). @default {@link DEFAULT_PROGRESS_EXPIRATION} (7 days) */
+  readonly progressExpiration?: Duration;
+
+  /** CloudWatch namespace of the handler's metrics (`POWERTOOLS_METRICS_NAMESPACE`). @default {@link DEFAULT_METRICS_NAMESPACE} (`sluice`) */
+  readonly metricsNamespace?: string;
+  /** Alarm thresholds. @default see {@link StreamingQueryAlarmProps} */
+  readonly alarms?: StreamingQueryAlarmProps;
+
+  /**
+   * Period of the heartbeat tick (whole minutes); also the quiet threshold: a shard that committed
+   * no batch within one tick gets a heartbeat record.
+   * @default {@link DEFAULT_HEARTBEAT_RATE} (1 minute)
+   */
+  readonly heartbeatRate?: Duration;
+
+  /** A Glue table over the output for Athena. @default none */
+  readonly glue?: GlueTableOptions;
+}
