@@ -65,7 +65,13 @@ export {
 export { advanceWatermark, INITIAL_WATERMARK } from './runtime/watermark-tracker.js';
 export { ConsoleSink } from './sinks/console-sink.js';
 export { MemorySink } from './sinks/memory-sink.js';
-export type { ForeachBatchContext, ForeachBatchFunction, Sink, SinkBatchContext, SinkSpec } from './sinks/sink.js';
+export type {
+  ForeachBatchContext,
+  ForeachBatchFunction,
+  Sink,
+  SinkBatchContext,
+  SinkSpec,
+} from './sinks/sink.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
 export type { StateEntry, StateStore, StateWrite } from './state/state-store.js';
 export { StateView } from './state/state-view.js';

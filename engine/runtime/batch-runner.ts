@@ -197,7 +197,13 @@ function buildProgress(
   numOutputRows: number,
   stateOperators: StateOperatorProgress[],
   eventTimes: ReadonlyMap<string, EventTimeStats>,
-  extra: { isReplay: boolean; elapsedMs: number; numInputRows: number; numRejectedRows: number; numDeadLetters: number },
+  extra: {
+    isReplay: boolean;
+    elapsedMs: number;
+    numInputRows: number;
+    numRejectedRows: number;
+    numDeadLetters: number;
+  },
 ): QueryProgress {
   let min = Number.POSITIVE_INFINITY;
   let max = Number.NEGATIVE_INFINITY;

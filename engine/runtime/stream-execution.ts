@@ -6,9 +6,9 @@ import { walkPlan } from '../plan/nodes.js';
 import type { Sink } from '../sinks/sink.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Clock } from '../time/clock.js';
-import type { BatchInput } from './dead-letter.js';
 import { type BatchOutcome, type PhaseHook, runPlannedBatch } from './batch-runner.js';
 import { compileQuery, type PhysicalPlan } from './compile.js';
+import type { BatchInput } from './dead-letter.js';
 import { emptyDurations } from './progress.js';
 import { INITIAL_WATERMARK } from './watermark-tracker.js';
 

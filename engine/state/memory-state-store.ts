@@ -8,6 +8,20 @@ interface VersionedItem {
   prev: StateEntry | undefined;
 }
 
+/**
+ * Lets `expiring` answer "nothing expires" without a scan, as an index on `expiresAt` would.
+ * Reads as of a batch ≥ `latestVersion` see `cur` of every item, or `prev` of the items written
+ * by `latestVersion` itself (a replay of it); no such entry expires before the two lower bounds.
+ */
+interface ExpiryBounds {
+  /** The newest batch that wrote to the namespace. */
+  latestVersion: BatchId;
+  /** ≤ every `cur.expiresAt`: exact after a full scan, lowered by writes. */
+  minCurrent: number;
+  /** ≤ every `prev.expiresAt` of items written by `latestVersion`. */
+  minPreviousOfLatest: number;
+}
+
 export interface MemoryStateStoreOptions {
   /**
    * Deep-copies values on the way in and out, so an operator that mutates state it read (a bug
@@ -19,6 +33,7 @@ export interface MemoryStateStoreOptions {
 /** The in-memory {@link StateStore}: the same versioned contract as the DynamoDB store. */
 export class MemoryStateStore implements StateStore {
   private readonly namespaces = new Map<string, Map<string, VersionedItem>>();
+  private readonly expiryBounds = new Map<string, ExpiryBounds>();
   private readonly isolate: boolean;
 
   constructor(options: MemoryStateStoreOptions = {}) {
@@ -42,9 +57,24 @@ export class MemoryStateStore implements StateStore {
   }
 
   async expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
-    return (await this.entries(namespace, batchId))
-      .filter(([, entry]) => entry.expiresAt !== undefined && entry.expiresAt <= bound)
-      .sort(byExpiryThenKey);
+    const items = this.namespaces.get(namespace);
+    const bounds = this.expiryBounds.get(namespace);
+    if (items === undefined || bounds === undefined) return [];
+    if (batchId >= bounds.latestVersion) {
+      const floor = batchId === bounds.latestVersion ? bounds.minPreviousOfLatest : Number.POSITIVE_INFINITY;
+      if (bound < bounds.minCurrent && bound < floor) return [];
+    }
+    // Filter before copying and sorting: a batch expires few of many keys.
+    const result: Array<[string, StateEntry]> = [];
+    let minCurrent = Number.POSITIVE_INFINITY;
+    for (const [key, item] of items) {
+      const entry = this.asOf(item, batchId, namespace, key);
+      if (entry?.expiresAt !== undefined && entry.expiresAt <= bound) result.push([key, this.copy(entry)]);
+      const expiresAt = item.cur?.expiresAt;
+      if (expiresAt !== undefined && expiresAt < minCurrent) minCurrent = expiresAt;
+    }
+    bounds.minCurrent = minCurrent;
+    return result.sort(byExpiryThenKey);
   }
 
   async entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
@@ -60,9 +90,20 @@ export class MemoryStateStore implements StateStore {
 
   async write(namespace: string, batchId: BatchId, writes: readonly StateWrite[]): Promise<void> {
     let items = this.namespaces.get(namespace);
-    if (items === undefined) {
+    let bounds = this.expiryBounds.get(namespace);
+    if (items === undefined || bounds === undefined) {
       items = new Map();
+      bounds = {
+        latestVersion: batchId,
+        minCurrent: Number.POSITIVE_INFINITY,
+        minPreviousOfLatest: Number.POSITIVE_INFINITY,
+      };
       this.namespaces.set(namespace, items);
+      this.expiryBounds.set(namespace, bounds);
+    }
+    if (batchId > bounds.latestVersion) {
+      bounds.latestVersion = batchId;
+      bounds.minPreviousOfLatest = Number.POSITIVE_INFINITY;
     }
     for (const { key, entry, base } of writes) {
       const existing = items.get(key);
@@ -73,6 +114,11 @@ export class MemoryStateStore implements StateStore {
         );
       }
       items.set(key, { v: batchId, cur: entry && this.copy(entry), prev: base && this.copy(base) });
+      const expiresAt = entry?.expiresAt;
+      if (expiresAt !== undefined && expiresAt < bounds.minCurrent) bounds.minCurrent = expiresAt;
+      const previous = base?.expiresAt;
+      if (previous !== undefined && batchId === bounds.latestVersion && previous < bounds.minPreviousOfLatest)
+        bounds.minPreviousOfLatest = previous;
     }
   }
 

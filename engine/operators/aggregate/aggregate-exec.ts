@@ -68,9 +68,12 @@ export class AggregateExec implements StatefulOperator {
     await state.load(partials.keys());
     for (const [key, partial] of partials) {
       const base = state.get(key)?.value;
-      const accs =
-        base === undefined ? partial.a : partial.a.map((acc, i) => this.functions[i]!.merge(base.a[i], acc));
-      state.set(key, { k: partial.k, a: accs }, this.expiryOf(partial.k));
+      // A new group's batch-local partial becomes its state as is; nothing touches it afterwards.
+      state.set(
+        key,
+        base === undefined ? partial : this.mergeGroups(base, partial),
+        this.expiryOf(partial.k),
+      );
     }
     switch (this.outputMode) {
       case 'complete':
@@ -83,6 +86,13 @@ export class AggregateExec implements StatefulOperator {
       case 'append':
         return this.evicts ? this.evict(state, ctx.batch.watermarkForEvictionMs) : [];
     }
+  }
+
+  /** Merges a batch's partial into a group's stored state as a new value (stored values are never mutated). */
+  private mergeGroups(base: GroupAccumulators, partial: GroupAccumulators): GroupAccumulators {
+    const accs: unknown[] = new Array(partial.a.length);
+    for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.merge(base.a[i], partial.a[i]);
+    return { k: partial.k, a: accs };
   }
 
   /** Removes groups that expired at the watermark and returns them as output rows. */

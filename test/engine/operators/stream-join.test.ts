@@ -20,7 +20,6 @@ function buffered(test: StreamTest): { left: Row[]; right: Row[] } {
   return out;
 }
 
-
 interface Keyed {
   key: number;
   time: number;
