@@ -1,4 +1,5 @@
 import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { StateEntry } from '../state/state-store.js';
 import type { StateView } from '../state/state-view.js';
 import type { OutputMode, Row } from '../types.js';
 
@@ -62,4 +63,10 @@ export interface StatefulOperator extends PhysicalOperator {
   readonly operatorName: string;
   /** Whether a batch with no input would emit or evict something (Spark's `shouldRunAnotherBatch`). */
   needsNoDataBatch(query: NoDataBatchQuery): boolean;
+  /**
+   * The Kinesis partition key of the group a state entry belongs to, so that after a reshard a
+   * child shard adopts exactly the groups in its hash range; `undefined` when it cannot be told
+   * (no partition-key column declared).
+   */
+  partitionKeyOf(entry: StateEntry): string | undefined;
 }

@@ -1,4 +1,5 @@
 import type { AggregateNode, GroupingKey } from '../../plan/nodes.js';
+import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
   NoDataBatchQuery,
@@ -6,6 +7,7 @@ import type {
   PhysicalOperator,
   StatefulOperator,
 } from '../../runtime/operator.js';
+import type { StateEntry } from '../../state/state-store.js';
 import type { StateView } from '../../state/state-view.js';
 import type { Row } from '../../types.js';
 import type { AggregateFunction } from './functions.js';
@@ -34,6 +36,8 @@ export class AggregateExec implements StatefulOperator {
   private readonly functions: readonly AggregateFunction[];
   private readonly names: readonly string[];
   private readonly windowIndex: number;
+  /** Index of the grouping column that is the sources' partition key, or -1. */
+  private readonly partitionIndex: number;
   /** Index of the grouping key that carries event time and is watermarked, or -1. */
   private readonly timeKeyIndex: number;
 
@@ -47,6 +51,10 @@ export class AggregateExec implements StatefulOperator {
     this.names = Object.keys(node.aggregates);
     this.functions = this.names.map((name) => node.aggregates[name]!);
     this.windowIndex = node.keys.findIndex((key) => key.kind === 'window');
+    const partitionColumn = partitionColumnBelow(node.child);
+    this.partitionIndex = node.keys.findIndex(
+      (key) => key.kind === 'column' && key.column === partitionColumn,
+    );
     this.timeKeyIndex = node.keys.findIndex(
       (key) => key.kind !== 'session' && watermarkedColumns.has(key.column),
     );
@@ -55,6 +63,11 @@ export class AggregateExec implements StatefulOperator {
   /** Whether state expires with the watermark (event-time key watermarked, not complete mode). */
   private get evicts(): boolean {
     return this.timeKeyIndex >= 0 && this.outputMode !== 'complete';
+  }
+
+  partitionKeyOf(entry: StateEntry): string | undefined {
+    const index = this.partitionIndex;
+    return index < 0 ? undefined : partitionKeyFromValue((entry.value as GroupAccumulators).k[index]);
   }
 
   needsNoDataBatch({ nextWatermarkMs, last }: NoDataBatchQuery): boolean {

@@ -1,6 +1,7 @@
 import type { SessionWindowKey } from '../../api/windows.js';
 import { InvalidQueryError } from '../../errors.js';
 import type { AggregateNode } from '../../plan/nodes.js';
+import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
   NoDataBatchQuery,
@@ -8,6 +9,7 @@ import type {
   PhysicalOperator,
   StatefulOperator,
 } from '../../runtime/operator.js';
+import type { StateEntry } from '../../state/state-store.js';
 import type { StateView } from '../../state/state-view.js';
 import type { OutputMode, Row, TimeWindow } from '../../types.js';
 import type { AggregateFunction } from './functions.js';
@@ -56,6 +58,8 @@ export class SessionWindowExec implements StatefulOperator {
   private readonly sessionIndex: number;
   private readonly sessionKey: SessionWindowKey;
   private readonly watermarked: boolean;
+  /** Index of the sources' partition-key column among the key values (`k`), or -1. */
+  private readonly partitionIndex: number;
 
   constructor(
     private readonly child: PhysicalOperator,
@@ -70,6 +74,15 @@ export class SessionWindowExec implements StatefulOperator {
     this.sessionIndex = node.keys.findIndex((key) => key.kind === 'session');
     this.sessionKey = node.keys[this.sessionIndex] as SessionWindowKey;
     this.watermarked = watermarkedColumns.has(this.sessionKey.column);
+    const partitionColumn = partitionColumnBelow(node.child);
+    this.partitionIndex = node.keys
+      .filter((key) => key.kind !== 'session')
+      .findIndex((key) => key.kind === 'column' && key.column === partitionColumn);
+  }
+
+  partitionKeyOf(entry: StateEntry): string | undefined {
+    const index = this.partitionIndex;
+    return index < 0 ? undefined : partitionKeyFromValue((entry.value as SessionGroupState).k[index]);
   }
 
   /** Whether sessions close with the watermark (session column watermarked, not complete mode). */

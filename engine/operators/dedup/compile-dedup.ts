@@ -1,12 +1,16 @@
 import { InvalidQueryError } from '../../errors.js';
 import type { DedupNode, GroupingKey, PlanNode } from '../../plan/nodes.js';
+import { partitionColumnBelow } from '../../plan/partition-column.js';
 import type { CompileContext } from '../../runtime/compile.js';
 import { watermarkedColumnsOf } from '../../runtime/watermarked-columns.js';
 import { DedupExec, type DedupSpec } from './dedup-exec.js';
 
 /** Compiles a `dedup` plan node into a {@link DedupExec} and registers it as stateful. */
 export function compileDedup(node: DedupNode, ctx: CompileContext): DedupExec {
-  const spec = resolveDedupSpec(node, ctx.query.name);
+  const spec = {
+    ...resolveDedupSpec(node, ctx.query.name),
+    partitionColumn: partitionColumnBelow(node.child),
+  };
   const child = ctx.compile(node.child);
   const operator = new DedupExec(child, ctx.nextStatefulId('dedup'), spec);
   ctx.registerStateful(operator);

@@ -1,3 +1,4 @@
+import { partitionKeyFromValue } from '../../plan/partition-column.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
   NoDataBatchQuery,
@@ -5,6 +6,7 @@ import type {
   PhysicalOperator,
   StatefulOperator,
 } from '../../runtime/operator.js';
+import type { StateEntry } from '../../state/state-store.js';
 import type { Row } from '../../types.js';
 import { encodeKey } from '../aggregate/grouping.js';
 
@@ -29,6 +31,8 @@ export interface DedupSpec {
    * `undefined` keeps state forever.
    */
   readonly expiryDelayMs: number | undefined;
+  /** The sources' partition-key column, if declared: stored as each key's value (see `partitionKeyOf`). */
+  readonly partitionColumn?: string | undefined;
 }
 
 /** A row that passed the late filter, with its duplicate key and (if state expires) its expiry. */
@@ -59,6 +63,10 @@ export class DedupExec implements StatefulOperator {
     this.operatorName = spec.operatorName;
   }
 
+  partitionKeyOf(entry: StateEntry): string | undefined {
+    return partitionKeyFromValue(entry.value);
+  }
+
   /**
    * Spark's `shouldRunAnotherBatch` for dedup: whenever the watermark moves. Besides evicting,
    * the no-data batch advances the late-events watermark the next batch filters with.
@@ -70,13 +78,18 @@ export class DedupExec implements StatefulOperator {
   async execute(ctx: OperatorContext): Promise<Row[]> {
     const input = await this.child.execute(ctx);
     const candidates = this.dropLateRows(input, ctx);
-    const state = ctx.state<null>(this.operatorId);
+    const state = ctx.state<unknown>(this.operatorId);
     await state.load(new Set(candidates.map((candidate) => candidate.key)));
     const output: Row[] = [];
     for (const { row, key, expiresAt } of candidates) {
       // A key written earlier in this batch is visible here too, so the first row wins.
       if (state.get(key) !== undefined) continue;
-      state.set(key, null, expiresAt);
+      // The value is the group's partition-key value, so a reshard can tell which shard owns it.
+      state.set(
+        key,
+        this.spec.partitionColumn === undefined ? null : (row[this.spec.partitionColumn] ?? null),
+        expiresAt,
+      );
       output.push(row);
     }
     if (this.spec.expiryDelayMs !== undefined) {

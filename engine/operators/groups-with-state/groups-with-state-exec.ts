@@ -1,5 +1,6 @@
 import { InvalidQueryError, UserFunctionError } from '../../errors.js';
 import type { GroupsWithStateNode } from '../../plan/nodes.js';
+import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import type { CompileContext } from '../../runtime/compile.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
@@ -55,6 +56,8 @@ export class GroupsWithStateExec implements StatefulOperator {
   private readonly lateRowColumn: string | undefined;
   /** The initial state as `[encoded key, key, state]`, validated once. */
   private readonly initialState: ReadonlyArray<readonly [string, unknown, unknown]>;
+  /** The sources' partition-key column, if declared. */
+  private readonly partitionColumn: string | undefined;
 
   constructor(
     private readonly child: PhysicalOperator,
@@ -73,6 +76,19 @@ export class GroupsWithStateExec implements StatefulOperator {
     this.lateRowColumn =
       node.timeout === GroupStateTimeout.EventTimeTimeout ? [...watermarkedColumns][0] : undefined;
     this.initialState = validateInitialState(node, operatorId);
+    this.partitionColumn = partitionColumnBelow(node.child);
+  }
+
+  /**
+   * The group key is taken as the partition key: `groupByKey` must return the partition-key value
+   * (or an object holding it under the partition-key column) for state to follow a reshard.
+   */
+  partitionKeyOf(entry: StateEntry): string | undefined {
+    if (this.partitionColumn === undefined) return undefined;
+    const key = (entry.value as GroupStateRecord).key;
+    if (key !== null && typeof key === 'object')
+      return partitionKeyFromValue((key as Row)[this.partitionColumn]);
+    return partitionKeyFromValue(key);
   }
 
   needsNoDataBatch({ nextWatermarkMs, nowMs, last }: NoDataBatchQuery): boolean {

@@ -1,4 +1,5 @@
 import type { StreamJoinNode } from '../../plan/nodes.js';
+import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import type { CompileContext } from '../../runtime/compile.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
@@ -7,6 +8,7 @@ import type {
   PhysicalOperator,
   StatefulOperator,
 } from '../../runtime/operator.js';
+import type { StateEntry } from '../../state/state-store.js';
 import type { Row } from '../../types.js';
 import { joinedRow, joinKeyOf, timeBoundOf } from './join-rows.js';
 import { type JoinSide, type JoinSideSpec, joinSideSpecs } from './join-sides.js';
@@ -57,6 +59,8 @@ export class StreamJoinExec implements StatefulOperator {
   readonly operatorName = 'symmetricHashJoin';
   private readonly left: JoinSideSpec;
   private readonly right: JoinSideSpec;
+  /** Each side's partition-key column, if declared. */
+  private readonly partitionColumns: readonly string[];
 
   constructor(
     private readonly leftChild: PhysicalOperator,
@@ -69,6 +73,20 @@ export class StreamJoinExec implements StatefulOperator {
     const specs = joinSideSpecs(node, leftWatermarked, rightWatermarked);
     this.left = specs.left;
     this.right = specs.right;
+    this.partitionColumns = [partitionColumnBelow(node.left), partitionColumnBelow(node.right)].filter(
+      (column): column is string => column !== undefined,
+    );
+  }
+
+  /** Every buffered row of a key has the same join key, hence (by the checker's rule) the same partition key. */
+  partitionKeyOf(entry: StateEntry): string | undefined {
+    const row = (entry.value as JoinStateValue).rows[0]?.row;
+    if (row === undefined) return undefined;
+    for (const column of this.partitionColumns) {
+      const key = partitionKeyFromValue(row[column]);
+      if (key !== undefined) return key;
+    }
+    return undefined;
   }
 
   /** Whether state ever expires (a watermarked join key or a usable time range). */
