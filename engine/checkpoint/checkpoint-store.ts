@@ -65,8 +65,12 @@ export interface Checkpoint {
 export interface CheckpointStore {
   /** Reads the checkpoint (strongly consistent); `undefined` before the first batch. */
   load(): Promise<Checkpoint | undefined>;
-  /** Records the plan fingerprint on first use; later calls verify nothing (the caller compares). */
-  initialize(fingerprint: string): Promise<void>;
+  /**
+   * Records the plan fingerprint on first use; later calls change nothing (the caller compares).
+   * `adopted` starts the checkpoint from a state inherited from parent shards after a reshard:
+   * a commit with batch id -1 carrying the parents' watermark and state row counts.
+   */
+  initialize(fingerprint: string, adopted?: CommittedBatch): Promise<void>;
   /** Allocates the next batch id: unique and increasing per query. */
   nextBatchId(): Promise<BatchId>;
   plan(batch: PlannedBatch): Promise<void>;

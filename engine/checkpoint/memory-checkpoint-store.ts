@@ -15,8 +15,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
     return this.checkpoint && structuredClone(this.checkpoint);
   }
 
-  async initialize(fingerprint: string): Promise<void> {
-    if (this.checkpoint === undefined) this.checkpoint = { fingerprint };
+  async initialize(fingerprint: string, adopted?: CommittedBatch): Promise<void> {
+    if (this.checkpoint !== undefined) return;
+    this.checkpoint = adopted === undefined ? { fingerprint } : { fingerprint, committed: structuredClone(adopted) };
   }
 
   async nextBatchId(): Promise<BatchId> {

@@ -55,12 +55,17 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     };
   }
 
-  async initialize(fingerprint: string): Promise<void> {
+  async initialize(fingerprint: string, adopted?: CommittedBatch): Promise<void> {
     try {
       await this.options.client.send(
         new PutCommand({
           TableName: this.options.tableName,
-          Item: { ...this.key, fingerprint, fv: TABLE_LAYOUT.formatVersion },
+          Item: {
+            ...this.key,
+            fingerprint,
+            fv: TABLE_LAYOUT.formatVersion,
+            ...(adopted === undefined ? {} : { committed: adopted }),
+          },
           ConditionExpression: 'attribute_not_exists(pk)',
         }),
       );

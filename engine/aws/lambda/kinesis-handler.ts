@@ -4,8 +4,10 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import type { QueryDefinition } from '../../api/writer.js';
 import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
+import { describePlan } from '../../plan/fingerprint.js';
 import { isStateful, walkPlan } from '../../plan/nodes.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
+import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution } from '../../runtime/stream-execution.js';
 import { type Clock, systemClock } from '../../time/clock.js';
@@ -21,8 +23,11 @@ import {
   type RecordDecoderOptions,
   shardIdOf,
   sourcesOf,
+  streamNameOf,
 } from '../kinesis/index.js';
 import { RequestCounter } from '../request-counter.js';
+import { adoptParentState } from '../resharding/adopt-parent-state.js';
+import { shardLineage } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
@@ -111,6 +116,33 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
   const clock = options.clock ?? systemClock;
   let kinesisCounted = false;
 
+  const plan = compileQuery(query);
+  const fingerprint = describePlan(query);
+  /** A shard's first invocation: after a reshard, take over the parents' groups (see adoptParentState). */
+  const adoptOnFirstInvocation = async (
+    shardId: string,
+    streamArn: string,
+    checkpoints: DynamoDbCheckpointStore,
+  ) => {
+    if ((await checkpoints.load()) !== undefined) return;
+    const lineage = await shardLineage(options.clients.kinesis, streamNameOf(streamArn), shardId);
+    if (lineage.parents.length === 0) return;
+    const adopted = await adoptParentState({
+      query,
+      plan,
+      lineage,
+      stateStore,
+      checkpointsOf: (partition) =>
+        new DynamoDbCheckpointStore({
+          client: options.clients.dynamodb,
+          tableName: options.tableName,
+          query: query.name,
+          partition,
+        }),
+    });
+    if (adopted !== undefined) await checkpoints.initialize(fingerprint, adopted);
+  };
+
   return async (event, context) => {
     const records = event.Records;
     if (records.length === 0) return { batchItemFailures: [] };
@@ -156,6 +188,7 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
     });
     requests.take();
     try {
+      await adoptOnFirstInvocation(shardId, records[0]!.eventSourceARN, checkpoints);
       while (context.getRemainingTimeInMillis() >= reserveMs) {
         const outcome = await execution.runNextBatch();
         if (outcome === undefined) break;
