@@ -1,7 +1,8 @@
 import { checkQuery } from '../plan/checker.js';
 import type { PlanNode } from '../plan/nodes.js';
 import type { ForeachBatchFunction, SinkSpec } from '../sinks/sink.js';
-import type { OutputMode, Row } from '../types.js';
+import { parseDuration } from '../time/duration.js';
+import type { Duration, OutputMode, Row } from '../types.js';
 
 /** How several watermarks combine into the global one (Spark's `multipleWatermarkPolicy`). */
 export type WatermarkPolicy = 'min' | 'max';
@@ -13,6 +14,8 @@ export interface QueryDefinition {
   readonly outputMode: OutputMode;
   readonly sink: SinkSpec;
   readonly watermarkPolicy: WatermarkPolicy;
+  /** The idle-watermark policy: see {@link DataStreamWriter.idleWatermark}. */
+  readonly idleWatermarkMs?: number;
 }
 
 /**
@@ -27,6 +30,7 @@ export class DataStreamWriter<T extends object> {
   private mode: OutputMode = 'append';
   private sink: SinkSpec = { kind: 'memory' };
   private policy: WatermarkPolicy = 'min';
+  private idleMs: number | undefined;
 
   constructor(private readonly plan: PlanNode) {}
 
@@ -73,6 +77,19 @@ export class DataStreamWriter<T extends object> {
     return this;
   }
 
+  /**
+   * Lets the watermark advance on a partition (a Kinesis shard) that receives no input: once it
+   * has been quiet for `after` of processing time, each trigger (the heartbeat on Lambda) treats
+   * it as having seen event time `now − after`. Windows then close and event-time timeouts fire
+   * without new data. The cost: a record arriving later with an event time behind that point is
+   * late and dropped, so pick `after` larger than the producers' worst delivery delay.
+   * Off by default (Spark's behaviour: an idle input holds the watermark).
+   */
+  idleWatermark(after: Duration): this {
+    this.idleMs = parseDuration(after);
+    return this;
+  }
+
   /** Checks the plan (throwing `InvalidQueryError` naming the rule) and returns the query. */
   build(): QueryDefinition {
     const query: QueryDefinition = {
@@ -81,6 +98,7 @@ export class DataStreamWriter<T extends object> {
       outputMode: this.mode,
       sink: this.sink,
       watermarkPolicy: this.policy,
+      ...(this.idleMs === undefined ? {} : { idleWatermarkMs: this.idleMs }),
     };
     checkQuery(query);
     return query;

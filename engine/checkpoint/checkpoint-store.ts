@@ -30,6 +30,11 @@ export interface PlannedBatch {
   /** True for the first batch of this checkpoint (initial state applies only there). */
   readonly isFirstBatch: boolean;
   readonly isNoDataBatch: boolean;
+  /**
+   * Set on a no-data batch run because the partition was idle (see `idleWatermark` on the writer):
+   * the batch counts as having seen this event time, so the watermark can move without input.
+   */
+  readonly idleEventTimeMs?: TimestampMs;
 }
 
 /** What a commit records. */
@@ -44,6 +49,8 @@ export interface CommittedBatch {
   readonly watermark: WatermarkState;
   /** Live state keys per stateful operator after the batch (progress `numRowsTotal`). */
   readonly stateRows: Readonly<Record<string, number>>;
+  /** Processing time of the last batch that had input rows (for the idle-watermark policy). */
+  readonly lastInputAtMs?: TimestampMs;
 }
 
 /** The checkpoint of one query partition (a query, or a query's Kinesis shard). */

@@ -168,9 +168,10 @@ export async function runPlannedBatch(
       previous?.watermark ?? INITIAL_WATERMARK,
       deps.plan.watermarkIds,
       deps.watermarkDelaysMs,
-      eventTimes,
+      withIdleEventTime(eventTimes, deps.plan.watermarkIds, batch.idleEventTimeMs),
       deps.query.watermarkPolicy,
     ),
+    ...lastInputAt(previous, batch, input),
     stateRows: Object.fromEntries(stateOperators.map((op) => [op.operatorId, op.numRowsTotal])),
   };
   await timed(durations, 'commitOffsets', () => deps.checkpoints.commit(committed));
@@ -247,4 +248,22 @@ function buildProgress(
 
 function rejectedToDeadLetter(rejected: RejectedRow): DeadLetter {
   return { reason: rejected.reason, operator: rejected.operator, row: rejected.row };
+}
+
+/** An idle batch counts as having seen `idleEventTimeMs` at every watermark operator. */
+function withIdleEventTime(
+  eventTimes: ReadonlyMap<string, EventTimeStats>,
+  watermarkIds: readonly string[],
+  idleEventTimeMs: number | undefined,
+): ReadonlyMap<string, EventTimeStats> {
+  if (idleEventTimeMs === undefined) return eventTimes;
+  const idle = { min: idleEventTimeMs, max: idleEventTimeMs, sum: idleEventTimeMs, count: 1 };
+  return new Map(watermarkIds.map((id) => [id, idle]));
+}
+
+/** Carries the processing time of the last batch with input forward, for the idle policy. */
+function lastInputAt(previous: CommittedBatch | undefined, batch: PlannedBatch, input: BatchInput) {
+  const hadInput = [...input.rows.values()].some((rows) => rows.length > 0) || input.deadLetters.length > 0;
+  const at = hadInput ? batch.batchTimestampMs : previous?.lastInputAtMs;
+  return at === undefined ? {} : { lastInputAtMs: at };
 }

@@ -80,6 +80,10 @@ export class StreamExecution {
     durations.latestOffset = Math.round(performance.now() - t0);
     if (end !== undefined) return this.planAndRun(committedOffsets, end, false, durations);
     if (this.noDataBatchDue()) return this.planAndRun(committedOffsets, committedOffsets, true, durations);
+    const idleEventTimeMs = this.idleEventTime();
+    if (idleEventTimeMs !== undefined) {
+      return this.planAndRun(committedOffsets, committedOffsets, true, durations, idleEventTimeMs);
+    }
     return undefined;
   }
 
@@ -104,11 +108,27 @@ export class StreamExecution {
   /** The plan of the last committed batch; held in memory, rebuilt from the commit on restart. */
   private lastPlanned: PlannedBatch | undefined;
 
+  /**
+   * The idle-watermark policy: when the query has one, the partition has had no input for that
+   * long, and treating `now − idle` as seen event time would move the watermark, returns it.
+   */
+  private idleEventTime(): number | undefined {
+    const idleMs = this.options.query.idleWatermarkMs;
+    const committed = this.checkpoint?.committed;
+    if (idleMs === undefined || committed === undefined || this.plan.watermarkIds.length === 0) return undefined;
+    const nowMs = this.options.clock.nowMs();
+    if (nowMs - (committed.lastInputAtMs ?? committed.batchTimestampMs) < idleMs) return undefined;
+    const idleEventTimeMs = nowMs - idleMs;
+    const maxDelayMs = Math.max(...this.delays.values());
+    return idleEventTimeMs - maxDelayMs > committed.watermark.globalMs ? idleEventTimeMs : undefined;
+  }
+
   private async planAndRun(
     start: Offsets,
     end: Offsets,
     isNoDataBatch: boolean,
     durations = emptyDurations(),
+    idleEventTimeMs?: number,
   ) {
     const committed = this.checkpoint?.committed;
     const batchId = await this.options.checkpoints.nextBatchId();
@@ -121,6 +141,7 @@ export class StreamExecution {
       watermarkForEvictionMs: (committed?.watermark ?? INITIAL_WATERMARK).globalMs,
       isFirstBatch: committed === undefined,
       isNoDataBatch,
+      ...(idleEventTimeMs === undefined ? {} : { idleEventTimeMs }),
     };
     const t0 = performance.now();
     await this.options.checkpoints.plan(batch);
