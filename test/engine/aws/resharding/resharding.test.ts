@@ -12,6 +12,7 @@ import { type Emulators, startEmulators } from '../../../../local/emulators/inde
 import { kinesisEvent } from '../../../support/kinesis-events.js';
 import { createOneShardStream, putAll, readWholeShard, splitShard } from '../../../support/kinesis-stream.js';
 
+const engine = (process.env.SLUICE_TEST_KINESIS ?? 'kinesalite') as 'kinesalite' | 'kinesis-local';
 let emulators: Emulators;
 let clients: AwsClients;
 const bucket = 'reshard';
@@ -19,7 +20,7 @@ const minute = 60_000;
 const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
 
 beforeAll(async () => {
-  emulators = await startEmulators();
+  emulators = await startEmulators({ kinesis: engine });
   clients = {
     dynamodb: emulators.clients.documents,
     s3: emulators.clients.s3,
