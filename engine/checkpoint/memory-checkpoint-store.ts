@@ -17,7 +17,8 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async initialize(fingerprint: string, adopted?: CommittedBatch): Promise<void> {
     if (this.checkpoint !== undefined) return;
-    this.checkpoint = adopted === undefined ? { fingerprint } : { fingerprint, committed: structuredClone(adopted) };
+    this.checkpoint =
+      adopted === undefined ? { fingerprint } : { fingerprint, committed: structuredClone(adopted) };
   }
 
   async nextBatchId(): Promise<BatchId> {

@@ -115,7 +115,8 @@ export class StreamExecution {
   private idleEventTime(): number | undefined {
     const idleMs = this.options.query.idleWatermarkMs;
     const committed = this.checkpoint?.committed;
-    if (idleMs === undefined || committed === undefined || this.plan.watermarkIds.length === 0) return undefined;
+    if (idleMs === undefined || committed === undefined || this.plan.watermarkIds.length === 0)
+      return undefined;
     const nowMs = this.options.clock.nowMs();
     if (nowMs - (committed.lastInputAtMs ?? committed.batchTimestampMs) < idleMs) return undefined;
     const idleEventTimeMs = nowMs - idleMs;
