@@ -20,6 +20,10 @@ const environmentSchema = z.object({
     .default(10_000),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
+  // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
+  AWS_ENDPOINT_URL_DYNAMODB: z.url('set it to an http(s) URL, or unset it').optional(),
+  AWS_ENDPOINT_URL_S3: z.url('set it to an http(s) URL, or unset it').optional(),
+  AWS_ENDPOINT_URL_KINESIS: z.url('set it to an http(s) URL, or unset it').optional(),
 });
 
 export type FunctionConfig = z.infer<typeof environmentSchema>;

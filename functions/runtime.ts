@@ -6,7 +6,7 @@ import { type FunctionConfig, readConfig } from './config.js';
 
 /**
  * What every query function needs at cold start, from its validated environment: AWS clients
- * (pointed at `AWS_ENDPOINT_URL` when set, e.g. LocalStack), the table, bucket and prefix, and
+ * (pointed at `AWS_ENDPOINT_URL` when set, e.g. LocalStack, or at `AWS_ENDPOINT_URL_<SERVICE>` per service), the table, bucket and prefix, and
  * Powertools logger and metrics (EMF) named after the query.
  */
 export function runtimeFromEnvironment(
@@ -17,6 +17,15 @@ export function runtimeFromEnvironment(
     clients: createAwsClients({
       region: config.AWS_REGION,
       ...(config.AWS_ENDPOINT_URL === undefined ? {} : { endpoint: config.AWS_ENDPOINT_URL }),
+      endpoints: {
+        ...(config.AWS_ENDPOINT_URL_DYNAMODB === undefined
+          ? {}
+          : { dynamodb: config.AWS_ENDPOINT_URL_DYNAMODB }),
+        ...(config.AWS_ENDPOINT_URL_S3 === undefined ? {} : { s3: config.AWS_ENDPOINT_URL_S3 }),
+        ...(config.AWS_ENDPOINT_URL_KINESIS === undefined
+          ? {}
+          : { kinesis: config.AWS_ENDPOINT_URL_KINESIS }),
+      },
     }),
     tableName: config.SLUICE_TABLE,
     bucket: config.SLUICE_BUCKET,

@@ -117,6 +117,7 @@ export class StreamingQuery extends Construct {
           : { [ENVIRONMENT_VARIABLES.reserveMs]: String(props.commitReserve.toMilliseconds()) }),
         ...powertools,
       },
+      sluice: { query, role: 'query' },
     });
     this.queryFunction = fn.fn;
     this.queryFunctionRole = fn.role;

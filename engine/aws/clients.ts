@@ -15,6 +15,8 @@ export interface AwsClientOptions {
   readonly region: string;
   /** One endpoint for every service (LocalStack, the local emulators' proxy); `undefined` for AWS. */
   readonly endpoint?: string;
+  /** Per-service endpoints (e.g. one emulator each); each overrides `endpoint` for its service. */
+  readonly endpoints?: { readonly dynamodb?: string; readonly s3?: string; readonly kinesis?: string };
   readonly credentials?: { accessKeyId: string; secretAccessKey: string };
 }
 
@@ -24,19 +26,23 @@ export interface AwsClientOptions {
  * (s3rver stores streamed checksum trailers as object bytes otherwise).
  */
 export function createAwsClients(options: AwsClientOptions): AwsClients {
-  const common = {
-    region: options.region,
-    ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
-    ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+  const common = (service: 'dynamodb' | 's3' | 'kinesis') => {
+    const endpoint = options.endpoints?.[service] ?? options.endpoint;
+    return {
+      region: options.region,
+      ...(endpoint === undefined ? {} : { endpoint }),
+      ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
+    };
   };
-  const local = options.endpoint !== undefined;
+  const local = (service: 'dynamodb' | 's3' | 'kinesis') =>
+    (options.endpoints?.[service] ?? options.endpoint) !== undefined;
   return {
-    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(common), {
+    dynamodb: DynamoDBDocumentClient.from(new DynamoDBClient(common('dynamodb')), {
       marshallOptions: { removeUndefinedValues: true },
     }),
     s3: new S3Client({
-      ...common,
-      ...(local
+      ...common('s3'),
+      ...(local('s3')
         ? {
             forcePathStyle: true,
             requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -44,6 +50,9 @@ export function createAwsClients(options: AwsClientOptions): AwsClients {
           }
         : {}),
     }),
-    kinesis: new KinesisClient({ ...common, ...(local ? { requestHandler: new NodeHttpHandler() } : {}) }),
+    kinesis: new KinesisClient({
+      ...common('kinesis'),
+      ...(local('kinesis') ? { requestHandler: new NodeHttpHandler() } : {}),
+    }),
   };
 }

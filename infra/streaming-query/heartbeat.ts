@@ -55,6 +55,7 @@ export function createHeartbeat(
       [HEARTBEAT_ENVIRONMENT.quietMs]: String(target.rate.toMilliseconds()),
       ...target.powertools,
     },
+    sluice: { query: target.query, role: 'heartbeat' },
   });
   grantHeartbeatFunction(ticker.fn, target);
   const rule = new Rule(scope, 'HeartbeatSchedule', {

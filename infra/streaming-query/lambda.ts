@@ -1,6 +1,7 @@
+import { relative, sep } from 'node:path';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -17,6 +18,20 @@ export const FUNCTION_ARCHITECTURE = Architecture.ARM_64;
  */
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
+
+/**
+ * Template metadata on each sluice function, read by local provisioning (local/provision) to run
+ * the TypeScript source the bundle was built from: `entry` (relative to the project root), the
+ * `query` it belongs to and its `role`.
+ */
+export const FUNCTION_METADATA = {
+  entry: 'sluice:entry',
+  query: 'sluice:query',
+  role: 'sluice:role',
+} as const;
+
+/** What a sluice function does: run a query's micro-batches, or tick its heartbeats. */
+export type SluiceFunctionRole = 'query' | 'heartbeat';
 
 /** A sluice function and the resources only it uses. */
 export interface SluiceFunction {
@@ -43,6 +58,8 @@ export function createSluiceFunction(
     readonly timeout: Duration;
     readonly environment: Readonly<Record<string, string>>;
     readonly logRetention: RetentionDays;
+    /** Written to the template as {@link FUNCTION_METADATA}. */
+    readonly sluice: { readonly query: string; readonly role: SluiceFunctionRole };
   },
 ): SluiceFunction {
   const logGroup = new LogGroup(scope, `${id}Logs`, {
@@ -80,5 +97,13 @@ export function createSluiceFunction(
     },
   });
   acknowledge(fn, 'AwsSolutions-L1', ACKNOWLEDGED_FINDINGS.runtime);
+  const resource = fn.node.defaultChild as CfnFunction;
+  // NodejsFunction keeps the entry under projectRoot, so the relative path is portable.
+  resource.addMetadata(
+    FUNCTION_METADATA.entry,
+    relative(props.projectRoot, props.entry).split(sep).join('/'),
+  );
+  resource.addMetadata(FUNCTION_METADATA.query, props.sluice.query);
+  resource.addMetadata(FUNCTION_METADATA.role, props.sluice.role);
   return { fn, role, logGroup };
 }
