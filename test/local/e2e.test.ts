@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,27 +16,10 @@ import {
   T0,
 } from './e2e-inputs.js';
 
-/**
- * The example app (infra/app.ts). Importing that file also runs its own `app.synth()` (with
- * cdk-nag and CloudFormation validation, seconds of work), so the import skips bundling and sends
- * that cloud assembly to `.sluice/e2e-cdk.out`; the deployment then synthesizes its own, quickly.
- */
+/** The example app's stack (infra/example-queries-stack.ts; infra/app.ts synthesizes it for `cdk`). */
 async function exampleApp(): Promise<(app: App) => Stack> {
-  const saved = { context: process.env.CDK_CONTEXT_JSON, outdir: process.env.CDK_OUTDIR };
-  process.env.CDK_CONTEXT_JSON = JSON.stringify({ 'aws:cdk:bundling-stacks': [] });
-  process.env.CDK_OUTDIR = fileURLToPath(new URL('../../.sluice/e2e-cdk.out', import.meta.url));
-  try {
-    const { ExampleQueriesStack } = await import('../../infra/app.js');
-    return (app) => new ExampleQueriesStack(app, 'SluiceExamples');
-  } finally {
-    for (const [name, value] of [
-      ['CDK_CONTEXT_JSON', saved.context],
-      ['CDK_OUTDIR', saved.outdir],
-    ] as const) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
-  }
+  const { ExampleQueriesStack } = await import('../../infra/example-queries-stack.js');
+  return (app) => new ExampleQueriesStack(app, 'SluiceExamples');
 }
 
 async function deploy(kinesis: KinesisEngine): Promise<LocalDeployment> {
@@ -58,7 +40,7 @@ async function deploy(kinesis: KinesisEngine): Promise<LocalDeployment> {
     },
   });
   console.info(
-    `${kinesis}: import infra/app.ts ${(imported - started).toFixed(0)} ms, emulators ${JSON.stringify(local.emulators.startupMs)}, ` +
+    `${kinesis}: import the stack ${(imported - started).toFixed(0)} ms, emulators ${JSON.stringify(local.emulators.startupMs)}, ` +
       `synth ${local.resources.synthMs.toFixed(0)} ms, provision ${local.resources.provisionMs.toFixed(0)} ms, total ${(performance.now() - started).toFixed(0)} ms`,
   );
   return local;

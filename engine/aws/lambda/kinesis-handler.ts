@@ -49,6 +49,12 @@ export interface KinesisHandlerOptions
   readonly maxRecordsPerBatch?: number;
   /** Allow a stateful query with no declared partition key, for streams with exactly one shard. */
   readonly singleShard?: boolean;
+  /**
+   * The key columns of an update/complete-mode output, recorded in manifests so readers can build
+   * the result table. @default the grouping columns of a top-level aggregation (none for
+   * `flatMapGroupsWithState`: name its output key here)
+   */
+  readonly keyColumns?: readonly string[];
   /** Columns written as timestamps by file sinks (the sources' event-time columns are added). */
   readonly timestampColumns?: readonly string[];
   readonly logger?: Logger;
@@ -179,7 +185,7 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
         shard: shardId,
         outputMode: query.outputMode,
         timestampColumns,
-        keyColumns: keyColumnsOf(query.plan),
+        keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
       }),
       clock,
       partition: shardId,
