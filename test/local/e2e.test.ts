@@ -3,7 +3,12 @@ import { GetObjectCommand } from '@aws-sdk/client-s3';
 import type { App, Stack } from 'aws-cdk-lib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { S3OutputReader } from '../../engine/aws/s3/output-reader.js';
-import type { KinesisEngine } from '../../local/emulators/index.js';
+import {
+  type Emulators,
+  type KinesisEngine,
+  S3RVER_CREDENTIALS,
+  startLocalStack,
+} from '../../local/emulators/index.js';
 import { type LocalDeployment, startLocalDeployment } from '../../local/index.js';
 import {
   closedWindowCounts,
@@ -22,13 +27,14 @@ async function exampleApp(): Promise<(app: App) => Stack> {
   return (app) => new ExampleQueriesStack(app, 'SluiceExamples');
 }
 
-async function deploy(kinesis: KinesisEngine): Promise<LocalDeployment> {
+async function deploy(kinesis: KinesisEngine, emulators?: Emulators): Promise<LocalDeployment> {
   const started = performance.now();
   const app = await exampleApp();
   const imported = performance.now();
   const local = await startLocalDeployment({
     app,
     kinesis,
+    ...(emulators === undefined ? {} : { emulators }),
     runner: {
       // TypeScript is compiled on a function's first import: give a busy machine more than Lambda's 10 s.
       initTimeoutMs: 60_000,
@@ -192,5 +198,35 @@ describe('end to end on kinesis-local (kinesis-mock)', () => {
     const { rows } = await foreachBatchRows(local, reader, q.bucket, `${q.prefix}/${q.query}`);
     expect(sortOrders(rows)).toEqual(sortOrders(input.expected));
     expect((await reader.readDeadLetters()).length).toBe(input.malformed);
+  });
+});
+
+describe('end to end on LocalStack (testcontainers)', () => {
+  it('orders: the same run on LocalStack when a container runtime is available', {
+    timeout: 600_000,
+  }, async (ctx) => {
+    const localstack = await startLocalStack({ region: 'us-east-1', credentials: S3RVER_CREDENTIALS });
+    if (!localstack.available) {
+      // Skipped, never passed: the reason is reported (e.g. "Could not find a working container runtime strategy").
+      return ctx.skip(`no container runtime for LocalStack: ${localstack.reason}`);
+    }
+    const local = await deploy('kinesalite', localstack.emulators);
+    try {
+      const q = local.resources.queries.orders!;
+      const input = orderPhases(12);
+      await runPhases(local, q.stream, input.phases);
+      const reader = new S3OutputReader({
+        client: local.emulators.clients.s3,
+        bucket: q.bucket,
+        prefix: q.prefix,
+        query: q.query,
+      });
+      const { rows } = await foreachBatchRows(local, reader, q.bucket, `${q.prefix}/${q.query}`);
+      expect(sortOrders(rows)).toEqual(sortOrders(input.expected));
+      expect((await reader.readDeadLetters()).length).toBe(input.malformed);
+    } finally {
+      await local.stop();
+      await localstack.emulators.stop();
+    }
   });
 });
