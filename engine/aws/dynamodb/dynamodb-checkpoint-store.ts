@@ -25,7 +25,10 @@ const COUNTER_SORT_KEY = '#batch-id';
  * The {@link CheckpointStore} on DynamoDB: one item per (query, shard) holding the plan
  * fingerprint, the last commit and the pending WAL entry, plus one batch-id counter per query.
  *
- * - `plan` is a conditional update: no pending entry, and the committed batch id below the new one.
+ * - `plan` is a conditional update: no pending entry, the committed batch id below the new one,
+ *   and the commit still the one this store last read or wrote. A plan is derived from a commit
+ *   (its start offsets and watermarks); an invocation that read the checkpoint before a concurrent
+ *   one committed would otherwise plan the same records again from its stale view.
  * - `commit` is a conditional update on `pending.batchId`: a zombie that lost its batch to a newer
  *   invocation fails the condition and changes nothing.
  * - batch ids come from an atomic counter (`ADD next 1`), unique and increasing per query.
@@ -34,6 +37,8 @@ const COUNTER_SORT_KEY = '#batch-id';
 export class DynamoDbCheckpointStore implements CheckpointStore {
   private readonly key: { pk: string; sk: string };
   private readonly counterKey: { pk: string; sk: string };
+  /** The committed batch id last read or written (`null`: no commit; `undefined`: not read yet). */
+  private basis: BatchId | null | undefined;
 
   constructor(private readonly options: DynamoDbCheckpointStoreOptions) {
     this.key = { pk: `C#${options.query}`, sk: options.partition };
@@ -41,6 +46,12 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   }
 
   async load(): Promise<Checkpoint | undefined> {
+    const checkpoint = await this.read();
+    this.basis = checkpoint?.committed?.batchId ?? null;
+    return checkpoint;
+  }
+
+  private async read(): Promise<Checkpoint | undefined> {
     const response = await this.send('GetItem', () =>
       this.options.client.send(
         new GetCommand({ TableName: this.options.tableName, Key: this.key, ConsistentRead: true }),
@@ -92,6 +103,12 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   }
 
   async plan(batch: PlannedBatch): Promise<void> {
+    const basis =
+      this.basis === undefined
+        ? ''
+        : this.basis === null
+          ? ' AND attribute_not_exists(#committed)'
+          : ' AND #committed.#batchId = :basis';
     await this.conditional(
       'plan',
       batch.batchId,
@@ -99,10 +116,13 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
         TableName: this.options.tableName,
         Key: this.key,
         UpdateExpression: 'SET #pending = :batch',
-        ConditionExpression:
-          'attribute_exists(pk) AND attribute_not_exists(#pending) AND (attribute_not_exists(#committed) OR #committed.#batchId < :id)',
+        ConditionExpression: `attribute_exists(pk) AND attribute_not_exists(#pending) AND (attribute_not_exists(#committed) OR #committed.#batchId < :id)${basis}`,
         ExpressionAttributeNames: { '#pending': 'pending', '#committed': 'committed', '#batchId': 'batchId' },
-        ExpressionAttributeValues: { ':batch': batch, ':id': batch.batchId },
+        ExpressionAttributeValues: {
+          ':batch': batch,
+          ':id': batch.batchId,
+          ...(typeof this.basis === 'number' ? { ':basis': this.basis } : {}),
+        },
       }),
     );
   }
@@ -120,6 +140,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
         ExpressionAttributeValues: { ':batch': batch, ':id': batch.batchId },
       }),
     );
+    this.basis = batch.batchId;
   }
 
   private async conditional(
@@ -131,7 +152,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       await this.options.client.send(command);
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) {
-        const current = await this.load();
+        const current = await this.read();
         throw new CheckpointConflictError(
           `Cannot ${action} batch ${batchId} of '${this.options.query}' on ${this.options.partition}: the checkpoint holds ` +
             `pending ${current?.pending?.batchId ?? 'none'}, committed ${current?.committed?.batchId ?? 'none'} ` +

@@ -123,4 +123,43 @@ describe('DynamoDbCheckpointStore specifics', () => {
     expect(new Set(ids).size).toBe(4);
     expect([...ids].sort((x, y) => x - y)).toEqual([0, 1, 2, 3]);
   });
+
+  // Fault suite, seed 35 of 'sessions' (and 77 of 'window-update'): two invocations of the same
+  // event read the checkpoint; one commits, then the other plans from its stale view and processed
+  // the same records again (or ran a second no-data batch with stale watermarks).
+  it('rejects a plan derived from a commit that another invocation has since replaced', async () => {
+    const options = {
+      client: emulators.clients.documents,
+      tableName,
+      query: `stale-${partitionSeq++}`,
+      partition: 'shardId-000000000000',
+    };
+    const invocation = new DynamoDbCheckpointStore(options);
+    const zombie = new DynamoDbCheckpointStore(options);
+    await invocation.initialize('fp');
+    await invocation.load();
+    await zombie.load();
+    const first = planned(await invocation.nextBatchId(), '3');
+    await invocation.plan(first);
+    await invocation.commit(committed(first));
+    // The zombie's batch id is higher, so only the commit it was derived from tells it is stale.
+    const stale = planned(await zombie.nextBatchId(), '3');
+    await expect(zombie.plan(stale)).rejects.toMatchObject({ code: 'SLUICE_CHECKPOINT_CONFLICT' });
+
+    // The same for a no-data batch planned on top of a commit that is no longer the latest.
+    await zombie.load();
+    const noData = { ...planned(await invocation.nextBatchId(), '3'), isNoDataBatch: true };
+    await invocation.load();
+    await invocation.plan(noData);
+    await invocation.commit(committed(noData));
+    const before = await invocation.load();
+    await expect(
+      zombie.plan({ ...planned(await zombie.nextBatchId(), '3'), isNoDataBatch: true }),
+    ).rejects.toMatchObject({ code: 'SLUICE_CHECKPOINT_CONFLICT' });
+    expect(await invocation.load()).toEqual(before);
+
+    // Once it has read the new commit, planning on top of it works.
+    await zombie.load();
+    await zombie.plan(planned(await zombie.nextBatchId(), '4'));
+  });
 });

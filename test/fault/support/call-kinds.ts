@@ -1,0 +1,70 @@
+/**
+ * The external calls of the Lambda runtime, named by what they do in the micro-batch protocol
+ * (docs/architecture.md, "On Lambda"), so faults can target "the WAL write" rather than "an
+ * UpdateItem".
+ */
+export const CALL_KINDS = [
+  'checkpoint.read', // GetItem of the checkpoint: the load at start, and the state-write fence
+  'checkpoint.init', // PutItem of a new checkpoint (first invocation of a shard)
+  'batchId.allocate', // UpdateItem ADD on the query's batch-id counter
+  'wal.plan', // UpdateItem SET pending: the WAL entry
+  'checkpoint.commit', // UpdateItem SET committed REMOVE pending
+  'state.read', // BatchGetItem of state keys
+  'state.query', // Query of the expiry index or a whole namespace
+  'state.write', // BatchWriteItem of state items
+  's3.data', // PutObject of a data object
+  's3.deadLetters', // PutObject of a dead-letter object
+  's3.manifest', // PutObject of a manifest
+  's3.progress', // PutObject of a progress object
+  'kinesis.iterator', // GetShardIterator of a re-fetch
+  'kinesis.getRecords', // GetRecords of a re-fetch
+  'other',
+] as const;
+export type CallKind = (typeof CALL_KINDS)[number];
+
+/** The AWS service a client talks to. */
+export type Service = 'DynamoDB' | 'S3' | 'Kinesis';
+
+/** Names the protocol step of an SDK command from its name and (unmarshalled) input. */
+export function classifyCall(
+  service: Service,
+  commandName: string,
+  input: Record<string, unknown>,
+): CallKind {
+  const command = commandName.replace(/Command$/, '');
+  if (service === 'DynamoDB') {
+    switch (command) {
+      case 'GetItem':
+        return 'checkpoint.read';
+      case 'PutItem':
+        return 'checkpoint.init';
+      case 'BatchGetItem':
+        return 'state.read';
+      case 'Query':
+        return 'state.query';
+      case 'BatchWriteItem':
+        return 'state.write';
+      case 'UpdateItem': {
+        const expression = String(input.UpdateExpression ?? '');
+        if (expression.startsWith('ADD')) return 'batchId.allocate';
+        if (expression.includes('#committed')) return 'checkpoint.commit';
+        if (expression.includes('#pending')) return 'wal.plan';
+        return 'other';
+      }
+      default:
+        return 'other';
+    }
+  }
+  if (service === 'S3') {
+    if (command !== 'PutObject') return 'other';
+    const key = String(input.Key ?? '');
+    if (key.includes('/_manifest/')) return 's3.manifest';
+    if (key.includes('/_dead/')) return 's3.deadLetters';
+    if (key.includes('/_progress/')) return 's3.progress';
+    if (key.includes('/data/')) return 's3.data';
+    return 'other';
+  }
+  if (command === 'GetShardIterator') return 'kinesis.iterator';
+  if (command === 'GetRecords') return 'kinesis.getRecords';
+  return 'other';
+}

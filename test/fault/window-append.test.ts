@@ -1,0 +1,5 @@
+import { defineFaultSuite } from './support/fault-suite.js';
+
+// Seeded fault schedules for the 'window-append' query (see support/lambda-simulator.ts for the schedule and
+// support/compare-runs.ts for the exactly-once check).
+defineFaultSuite('window-append');
