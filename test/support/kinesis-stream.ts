@@ -5,6 +5,7 @@ import {
   GetRecordsCommand,
   GetShardIteratorCommand,
   type KinesisClient,
+  MergeShardsCommand,
   PutRecordsCommand,
   SplitShardCommand,
 } from '@aws-sdk/client-kinesis';
@@ -86,6 +87,19 @@ export async function splitShard(client: KinesisClient, stream: string, shardId:
       ShardToSplit: shardId,
       NewStartingHashKey: ((low + high) / 2n).toString(),
     }),
+  );
+  await waitActive(client, stream);
+}
+
+/** Merges two adjacent shards (both close) and waits until the stream is ACTIVE again. */
+export async function mergeShards(
+  client: KinesisClient,
+  stream: string,
+  shard: string,
+  adjacent: string,
+): Promise<void> {
+  await client.send(
+    new MergeShardsCommand({ StreamName: stream, ShardToMerge: shard, AdjacentShardToMerge: adjacent }),
   );
   await waitActive(client, stream);
 }

@@ -1,5 +1,10 @@
 // The parents-before-children check shared by the kinesalite and kinesis-local runner tests.
-import { type KinesisClient, ListShardsCommand, MergeShardsCommand } from '@aws-sdk/client-kinesis';
+import {
+  DescribeStreamSummaryCommand,
+  type KinesisClient,
+  ListShardsCommand,
+  MergeShardsCommand,
+} from '@aws-sdk/client-kinesis';
 import { expect } from 'vitest';
 import type { LocalRunner } from '../../../local/runner/index.js';
 import { splitShard } from '../../support/kinesis-stream.js';
@@ -28,6 +33,13 @@ export async function expectParentsBeforeChildren(
       AdjacentShardToMerge: 'shardId-000000000002',
     }),
   );
+  // The merge completes asynchronously (updateStreamMs): put only once the merged shard exists,
+  // or the records would still land in the closing children.
+  for (let i = 0; i < 200; i++) {
+    const { Shards = [] } = await kinesis.send(new ListShardsCommand({ StreamName: stream }));
+    if (Shards.length === 4 && (await isActive(kinesis, stream))) break;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
   const merged = await put(kinesis, stream, slow(2));
   await runner.runUntilCaughtUp({ timeoutMs: 20_000 });
 
@@ -51,4 +63,11 @@ export async function expectParentsBeforeChildren(
   expect(firstStart(1)).toBeGreaterThanOrEqual(lastEnd(0));
   expect(firstStart(2)).toBeGreaterThanOrEqual(lastEnd(0));
   expect(firstStart(3)).toBeGreaterThanOrEqual(Math.max(lastEnd(1), lastEnd(2)));
+}
+
+async function isActive(kinesis: KinesisClient, stream: string): Promise<boolean> {
+  const { StreamDescriptionSummary } = await kinesis.send(
+    new DescribeStreamSummaryCommand({ StreamName: stream }),
+  );
+  return StreamDescriptionSummary?.StreamStatus === 'ACTIVE';
 }

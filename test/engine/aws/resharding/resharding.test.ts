@@ -1,4 +1,4 @@
-import { DescribeStreamCommand, MergeShardsCommand } from '@aws-sdk/client-kinesis';
+import { DescribeStreamCommand } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,7 +10,13 @@ import { S3OutputReader } from '../../../../engine/aws/s3/index.js';
 import { pageViewsQuery } from '../../../../functions/queries/page-views.js';
 import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
-import { createOneShardStream, putAll, readWholeShard, splitShard } from '../../../support/kinesis-stream.js';
+import {
+  createOneShardStream,
+  mergeShards,
+  putAll,
+  readWholeShard,
+  splitShard,
+} from '../../../support/kinesis-stream.js';
 
 const engine = (process.env.SLUICE_TEST_KINESIS ?? 'kinesalite') as 'kinesalite' | 'kinesis-local';
 let emulators: Emulators;
@@ -146,15 +152,7 @@ describe('resharding', () => {
     await put(stream, before);
     await drain(stream, handler, seen);
 
-    await emulators.clients.kinesis.send(
-      new MergeShardsCommand({
-        StreamName: stream,
-        ShardToMerge: left!.ShardId!,
-        AdjacentShardToMerge: right!.ShardId!,
-      }),
-    );
-    for (let i = 0; i < 100 && (await shards(stream)).length < 4; i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await mergeShards(emulators.clients.kinesis, stream, left!.ShardId!, right!.ShardId!);
     const after = viewsAt(1.5, 2);
     await put(stream, after);
     await drain(stream, handler, seen);
