@@ -57,8 +57,8 @@ const SHARD = 'shardId-000000000000';
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/page-views';
 const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
 
-/** A small, fast, seeded PRNG (mulberry32): the same spec always yields the same events. */
-function prng(seed: number): () => number {
+/** A small, fast, seeded PRNG (mulberry32): the same seed always yields the same numbers. */
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

@@ -6,7 +6,7 @@
 import type { KinesisStreamEvent } from 'aws-lambda';
 import { type QueryDefinition, readStream, window } from '../../engine/index.js';
 import { lambdaRecord } from '../../test/support/kinesis-events.js';
-import type { PageView } from '../kinesis-events.js';
+import { type PageView, prng } from '../kinesis-events.js';
 
 export const WINDOW_MS = 60_000;
 export const WATERMARK_DELAY = '10 seconds';
@@ -28,18 +28,6 @@ export function benchQuery(name: string): QueryDefinition {
     .outputMode('update')
     .format('json')
     .build();
-}
-
-/** A small, fast, seeded PRNG (mulberry32): every run measures the same records. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }
 
 /** How to draw records. */
