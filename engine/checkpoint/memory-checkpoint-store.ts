@@ -41,8 +41,10 @@ export class MemoryCheckpointStore implements CheckpointStore {
         { committed: current.committed.batchId, batchId: batch.batchId },
       );
     }
-    this.checkpoint = { ...current, pending: structuredClone(batch) };
-    this.plans.set(batch.batchId, structuredClone(batch));
+    // One copy serves both: this store never mutates what it holds.
+    const pending = structuredClone(batch);
+    this.checkpoint = { ...current, pending };
+    this.plans.set(batch.batchId, pending);
   }
 
   async commit(batch: CommittedBatch): Promise<void> {
@@ -53,8 +55,9 @@ export class MemoryCheckpointStore implements CheckpointStore {
         { pending: current.pending?.batchId, batchId: batch.batchId },
       );
     }
-    this.checkpoint = { fingerprint: current.fingerprint, committed: structuredClone(batch) };
-    this.commits.push(structuredClone(batch));
+    const committed = structuredClone(batch);
+    this.checkpoint = { fingerprint: current.fingerprint, committed };
+    this.commits.push(committed);
   }
 
   /**

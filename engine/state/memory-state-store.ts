@@ -30,10 +30,30 @@ export interface MemoryStateStoreOptions {
   readonly isolateValues?: boolean;
 }
 
-/** The in-memory {@link StateStore}: the same versioned contract as the DynamoDB store. */
+/**
+ * Drops the tombstones of batches before `batchId` (in place). A batch writes state only after
+ * every earlier batch committed, so no replay can ask for what they deleted any more: reads as
+ * of `batchId` or later find the key absent either way. (A read as of an earlier batch is a
+ * misuse; it may now find the key absent instead of being refused.)
+ */
+function purgeTombstones(items: Map<string, VersionedItem>, tombstones: string[], batchId: BatchId): void {
+  for (const key of tombstones) {
+    const item = items.get(key);
+    if (item !== undefined && item.cur === undefined && item.v < batchId) items.delete(key);
+  }
+  tombstones.length = 0;
+}
+
+/**
+ * The in-memory {@link StateStore}: the same versioned contract as the DynamoDB store. Deleted
+ * keys stay as tombstones (for a replay of the deleting batch) until a later batch writes to the
+ * namespace, so memory follows the live state rather than every key ever written.
+ */
 export class MemoryStateStore implements StateStore {
   private readonly namespaces = new Map<string, Map<string, VersionedItem>>();
   private readonly expiryBounds = new Map<string, ExpiryBounds>();
+  /** Per namespace, the keys deleted by its latest batch: purged once a later batch writes. */
+  private readonly tombstones = new Map<string, string[]>();
   private readonly isolate: boolean;
 
   constructor(options: MemoryStateStoreOptions = {}) {
@@ -56,6 +76,22 @@ export class MemoryStateStore implements StateStore {
     return found;
   }
 
+  async getEach(
+    namespace: string,
+    keys: readonly string[],
+    batchId: BatchId,
+  ): Promise<Array<StateEntry | undefined>> {
+    const found: Array<StateEntry | undefined> = new Array(keys.length);
+    const items = this.namespaces.get(namespace);
+    for (let i = 0; i < keys.length; i++) {
+      const key = keys[i]!;
+      const item = items?.get(key);
+      const entry = item === undefined ? undefined : this.asOf(item, batchId, namespace, key);
+      found[i] = entry === undefined ? undefined : this.copy(entry);
+    }
+    return found;
+  }
+
   async expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
     const items = this.namespaces.get(namespace);
     const bounds = this.expiryBounds.get(namespace);
@@ -64,15 +100,16 @@ export class MemoryStateStore implements StateStore {
       const floor = batchId === bounds.latestVersion ? bounds.minPreviousOfLatest : Number.POSITIVE_INFINITY;
       if (bound < bounds.minCurrent && bound < floor) return [];
     }
-    // Filter before copying and sorting: a batch expires few of many keys.
+    // Filter before copying and sorting: a batch expires few of many keys. (`forEach` rather
+    // than `for…of`, which allocates a [key, item] pair per item of the whole namespace.)
     const result: Array<[string, StateEntry]> = [];
     let minCurrent = Number.POSITIVE_INFINITY;
-    for (const [key, item] of items) {
+    items.forEach((item, key) => {
       const entry = this.asOf(item, batchId, namespace, key);
       if (entry?.expiresAt !== undefined && entry.expiresAt <= bound) result.push([key, this.copy(entry)]);
       const expiresAt = item.cur?.expiresAt;
       if (expiresAt !== undefined && expiresAt < minCurrent) minCurrent = expiresAt;
-    }
+    });
     bounds.minCurrent = minCurrent;
     return result.sort(byExpiryThenKey);
   }
@@ -101,22 +138,38 @@ export class MemoryStateStore implements StateStore {
       this.namespaces.set(namespace, items);
       this.expiryBounds.set(namespace, bounds);
     }
+    let tombstones = this.tombstones.get(namespace);
+    if (tombstones === undefined) {
+      tombstones = [];
+      this.tombstones.set(namespace, tombstones);
+    }
     if (batchId > bounds.latestVersion) {
+      purgeTombstones(items, tombstones, batchId);
       bounds.latestVersion = batchId;
       bounds.minPreviousOfLatest = Number.POSITIVE_INFINITY;
     }
-    for (const { key, entry, base } of writes) {
+    for (let i = 0; i < writes.length; i++) {
+      const { key, entry, base } = writes[i]!;
+      const cur = entry && this.copy(entry);
+      const prev = base && this.copy(base);
       const existing = items.get(key);
-      if (existing !== undefined && existing.v > batchId) {
-        throw new StateStoreMisuseError(
-          `State key '${key}' in '${namespace}' was written by batch ${existing.v}; batch ${batchId} cannot overwrite it.`,
-          { namespace, key, batchId, storedVersion: existing.v },
-        );
+      if (existing === undefined) items.set(key, { v: batchId, cur, prev });
+      else {
+        if (existing.v > batchId) {
+          throw new StateStoreMisuseError(
+            `State key '${key}' in '${namespace}' was written by batch ${existing.v}; batch ${batchId} cannot overwrite it.`,
+            { namespace, key, batchId, storedVersion: existing.v },
+          );
+        }
+        // Reads hand out entries, never items: the new version can be written in place.
+        existing.v = batchId;
+        existing.cur = cur;
+        existing.prev = prev;
       }
-      items.set(key, { v: batchId, cur: entry && this.copy(entry), prev: base && this.copy(base) });
-      const expiresAt = entry?.expiresAt;
+      if (cur === undefined) tombstones.push(key);
+      const expiresAt = cur?.expiresAt;
       if (expiresAt !== undefined && expiresAt < bounds.minCurrent) bounds.minCurrent = expiresAt;
-      const previous = base?.expiresAt;
+      const previous = prev?.expiresAt;
       if (previous !== undefined && batchId === bounds.latestVersion && previous < bounds.minPreviousOfLatest)
         bounds.minPreviousOfLatest = previous;
     }

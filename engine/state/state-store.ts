@@ -32,6 +32,16 @@ export interface StateWrite {
 export interface StateStore {
   /** Entries of `keys` as of the start of `batchId`; absent keys are missing from the map. */
   getMany(namespace: string, keys: readonly string[], batchId: BatchId): Promise<Map<string, StateEntry>>;
+  /**
+   * Optional: the same read as {@link getMany}, answered as an array aligned with `keys`
+   * (`undefined` where absent). A store that can answer without building a map (the in-memory
+   * one) saves two map operations per key on the hot path of every stateful operator.
+   */
+  getEach?(
+    namespace: string,
+    keys: readonly string[],
+    batchId: BatchId,
+  ): Promise<Array<StateEntry | undefined>>;
   /** Entries whose `expiresAt ≤ bound` as of the start of `batchId`, ordered by (expiresAt, key). */
   expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
   /** Every entry of the namespace as of the start of `batchId`, ordered by key. */

@@ -13,14 +13,38 @@ export interface StateChangeCounts {
 }
 
 /**
+ * Everything the view knows about one key in this batch. One slot per key (instead of a map of
+ * stored entries plus a map of writes) halves the map operations per key, which dominate the
+ * cost of a batch that touches thousands of groups. A written slot doubles as its own
+ * {@link StateWrite}: `entry` is the new entry, `base` the stored one it replaces.
+ */
+interface Slot<V> {
+  readonly key: string;
+  /** The entry as of the start of the batch (what the store returned), once loaded. */
+  base: StateEntry<V> | undefined;
+  /** The current entry: this batch's write if `written`, else `base`. */
+  entry: StateEntry<V> | undefined;
+  /** Whether `base` was read from the store (a write may come first; `load` then still reads). */
+  loaded: boolean;
+  written: boolean;
+}
+
+function loadedSlot<V>(key: string, stored: StateEntry<V> | undefined): Slot<V> {
+  return { key, base: stored, entry: stored, loaded: true, written: false };
+}
+
+/**
  * One operator's view of its state during one batch: reads go to the store "as of" the batch
  * (the state before it) and are cached; writes stay in an overlay until the executor flushes
  * them after the batch's outputs are written (protocol step 7). Request counts therefore grow
  * with distinct keys touched, never with rows.
  */
 export class StateView<V = unknown> {
-  private readonly base = new Map<string, StateEntry<V> | undefined>();
-  private readonly overlay = new Map<string, StateEntry<V> | undefined>();
+  private readonly slots = new Map<string, Slot<V>>();
+  /** Written slots in the order of their first write: the order of {@link writes}. */
+  private readonly written: Slot<V>[] = [];
+  /** The slot of the last key looked up: operators commonly `get` a key and then `set` it. */
+  private last: Slot<V> | undefined;
 
   constructor(
     private readonly store: StateStore,
@@ -30,30 +54,52 @@ export class StateView<V = unknown> {
 
   /** Fetches the keys not yet read, in one store call. */
   async load(keys: Iterable<string>): Promise<void> {
-    const missing: string[] = [];
-    for (const key of keys) if (!this.base.has(key)) missing.push(key);
+    let missing: readonly string[];
+    // Slots of `missing` where a write came before the load (rare); none for new keys.
+    let writtenFirst: Array<Slot<V> | undefined> | undefined;
+    if (this.slots.size === 0) missing = Array.isArray(keys) ? keys : [...keys];
+    else {
+      const unread: string[] = [];
+      writtenFirst = [];
+      for (const key of keys) {
+        const slot = this.slots.get(key);
+        if (slot === undefined || !slot.loaded) {
+          unread.push(key);
+          writtenFirst.push(slot);
+        }
+      }
+      missing = unread;
+    }
     if (missing.length === 0) return;
-    const found = await this.store.getMany(this.namespace, missing, this.batchId);
-    for (const key of missing) this.base.set(key, found.get(key) as StateEntry<V> | undefined);
+    const stored = await this.readStore(missing);
+    for (let i = 0; i < missing.length; i++) {
+      const slot = writtenFirst?.[i];
+      // (A key listed twice gets the same slot twice over: harmless.)
+      if (slot === undefined) this.slots.set(missing[i]!, loadedSlot(missing[i]!, stored[i]));
+      else {
+        slot.base = stored[i];
+        slot.loaded = true;
+      }
+    }
   }
 
   /** The current entry of a loaded key (this batch's write if any, else the stored one). */
   get(key: string): StateEntry<V> | undefined {
-    if (this.overlay.has(key)) return this.overlay.get(key);
-    if (!this.base.has(key)) {
+    const slot = this.slotOf(key);
+    if (slot === undefined) {
       throw new StateStoreMisuseError(
         `State key '${key}' of '${this.namespace}' was read before it was loaded.`,
       );
     }
-    return this.base.get(key);
+    return slot.entry;
   }
 
   set(key: string, value: V, expiresAt?: number): void {
-    this.overlay.set(key, expiresAt === undefined ? { value } : { value, expiresAt });
+    this.write(key, expiresAt === undefined ? { value } : { value, expiresAt });
   }
 
   delete(key: string): void {
-    this.overlay.set(key, undefined);
+    this.write(key, undefined);
   }
 
   /** Live entries with `expiresAt ≤ bound`, this batch's writes included, by (expiresAt, key). */
@@ -73,21 +119,20 @@ export class StateView<V = unknown> {
     ) as Array<[string, StateEntry<V>]>;
   }
 
-  /** The writes of this batch, each with the entry it replaces. */
+  /**
+   * The writes of this batch, each with the entry it replaces, in the order of first write.
+   * Deleting a key that did not exist is no write. Call once the batch's operators are done.
+   */
   writes(): StateWrite[] {
     const writes: StateWrite[] = [];
-    for (const [key, entry] of this.overlay) {
-      const base = this.base.get(key);
-      if (entry === undefined && base === undefined) continue;
-      writes.push({ key, entry, base });
-    }
+    for (const slot of this.written)
+      if (slot.entry !== undefined || slot.base !== undefined) writes.push(slot);
     return writes;
   }
 
   counts(): StateChangeCounts {
     const counts: StateChangeCounts = { updated: 0, removed: 0, netAdded: 0 };
-    for (const [key, entry] of this.overlay) {
-      const base = this.base.get(key);
+    for (const { entry, base } of this.written) {
       if (entry === undefined) {
         if (base !== undefined) {
           counts.removed++;
@@ -101,16 +146,67 @@ export class StateView<V = unknown> {
     return counts;
   }
 
+  /** The stored entries of `keys`, aligned with them. */
+  private async readStore(keys: readonly string[]): Promise<Array<StateEntry<V> | undefined>> {
+    if (this.store.getEach !== undefined)
+      return (await this.store.getEach(this.namespace, keys, this.batchId)) as Array<
+        StateEntry<V> | undefined
+      >;
+    const found = await this.store.getMany(this.namespace, keys, this.batchId);
+    return keys.map((key) => found.get(key) as StateEntry<V> | undefined);
+  }
+
+  private slotOf(key: string): Slot<V> | undefined {
+    const last = this.last;
+    if (last !== undefined && last.key === key) return last;
+    const slot = this.slots.get(key);
+    if (slot !== undefined) this.last = slot;
+    return slot;
+  }
+
+  private write(key: string, entry: StateEntry<V> | undefined): void {
+    let slot = this.slotOf(key);
+    if (slot === undefined) {
+      // Written before being loaded: the stored entry is read by a later `load`, if any.
+      slot = { key, base: undefined, entry, loaded: false, written: true };
+      this.slots.set(key, slot);
+      this.written.push(slot);
+      this.last = slot;
+      return;
+    }
+    slot.entry = entry;
+    if (!slot.written) {
+      slot.written = true;
+      this.written.push(slot);
+    }
+  }
+
   private mergeWithOverlay(
     stored: Array<[string, StateEntry]>,
     keep: (entry: StateEntry) => boolean,
   ): Array<[string, StateEntry]> {
-    const merged: Array<[string, StateEntry]> = [];
-    for (const [key, entry] of stored) {
-      if (!this.base.has(key)) this.base.set(key, entry as StateEntry<V>);
-      if (!this.overlay.has(key)) merged.push([key, entry]);
+    if (this.slots.size === 0) {
+      // Nothing read or written yet (an eviction-only batch): all stored, nothing to overlay.
+      for (const [key, entry] of stored) this.slots.set(key, loadedSlot(key, entry as StateEntry<V>));
+      return stored;
     }
-    for (const [key, entry] of this.overlay)
+    const merged: Array<[string, StateEntry]> = [];
+    for (const pair of stored) {
+      const [key, entry] = pair;
+      const slot = this.slots.get(key);
+      if (slot === undefined) {
+        // Now read, like a loaded key: a later `get` or `delete` of it is valid.
+        this.slots.set(key, loadedSlot(key, entry as StateEntry<V>));
+        merged.push(pair);
+        continue;
+      }
+      if (!slot.loaded) {
+        slot.base = entry as StateEntry<V>;
+        slot.loaded = true;
+      }
+      if (!slot.written) merged.push(pair);
+    }
+    for (const { key, entry } of this.written)
       if (entry !== undefined && keep(entry)) merged.push([key, entry]);
     return merged;
   }

@@ -1,4 +1,5 @@
-import type { AggregateNode, GroupingKey } from '../../plan/nodes.js';
+import { latestWindowStart, type WindowKey } from '../../api/windows.js';
+import type { AggregateNode } from '../../plan/nodes.js';
 import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
@@ -11,12 +12,19 @@ import type { StateEntry } from '../../state/state-store.js';
 import type { StateView } from '../../state/state-view.js';
 import type { Row } from '../../types.js';
 import type { AggregateFunction } from './functions.js';
-import { encodeKey, forEachWindow, writeKeyColumns } from './grouping.js';
+import { GroupIndex } from './group-index.js';
+import { encodeKey, writeKeyColumns } from './grouping.js';
 
 /** A group's state: its key values (window start for a window) and one accumulator per aggregate. */
 interface GroupAccumulators {
   readonly k: unknown[];
   readonly a: unknown[];
+}
+
+/** A batch's groups: partial accumulators and their state keys, in first-seen order. */
+interface BatchGroups {
+  readonly partials: readonly GroupAccumulators[];
+  readonly stateKeys: readonly string[];
 }
 
 /**
@@ -40,6 +48,8 @@ export class AggregateExec implements StatefulOperator {
   private readonly partitionIndex: number;
   /** Index of the grouping key that carries event time and is watermarked, or -1. */
   private readonly timeKeyIndex: number;
+  /** Key indices in group-lookup order: the window first, as consecutive rows mostly share it. */
+  private readonly lookupOrder: readonly number[];
 
   constructor(
     private readonly child: PhysicalOperator,
@@ -58,6 +68,8 @@ export class AggregateExec implements StatefulOperator {
     this.timeKeyIndex = node.keys.findIndex(
       (key) => key.kind !== 'session' && watermarkedColumns.has(key.column),
     );
+    const others = node.keys.map((_, i) => i).filter((i) => i !== this.windowIndex);
+    this.lookupOrder = this.windowIndex < 0 ? others : [this.windowIndex, ...others];
   }
 
   /** Whether state expires with the watermark (event-time key watermarked, not complete mode). */
@@ -76,70 +88,76 @@ export class AggregateExec implements StatefulOperator {
 
   async execute(ctx: OperatorContext): Promise<Row[]> {
     const input = await this.child.execute(ctx);
-    const partials = this.preAggregate(input, ctx);
+    const { partials, stateKeys } = this.preAggregate(input, ctx);
     const state = ctx.state<GroupAccumulators>(this.operatorId);
-    await state.load(partials.keys());
-    for (const [key, partial] of partials) {
+    await state.load(stateKeys);
+    for (let i = 0; i < partials.length; i++) {
+      const key = stateKeys[i]!;
+      const partial = partials[i]!;
       const base = state.get(key)?.value;
-      // A new group's batch-local partial becomes its state as is; nothing touches it afterwards.
-      state.set(
-        key,
-        base === undefined ? partial : this.mergeGroups(base, partial),
-        this.expiryOf(partial.k),
-      );
+      // A new group's batch-local partial becomes its state as is; an existing group's partial
+      // takes the merged accumulators. Either way the store owns it from now on.
+      state.set(key, base === undefined ? partial : this.mergeInto(partial, base), this.expiryOf(partial.k));
     }
     switch (this.outputMode) {
       case 'complete':
         return (await state.entries()).map(([, entry]) => this.toRow(entry.value));
       case 'update': {
-        const output = [...partials.keys()].map((key) => this.toRow(state.get(key)!.value));
-        if (this.evicts) await this.evict(state, ctx.batch.watermarkForEvictionMs);
+        // Each partial is now its group's new state value.
+        const output: Row[] = new Array(partials.length);
+        for (let i = 0; i < partials.length; i++) output[i] = this.toRow(partials[i]!);
+        if (this.evicts) await this.evict(state, ctx.batch.watermarkForEvictionMs, false);
         return output;
       }
       case 'append':
-        return this.evicts ? this.evict(state, ctx.batch.watermarkForEvictionMs) : [];
+        return this.evicts ? this.evict(state, ctx.batch.watermarkForEvictionMs, true) : [];
     }
   }
 
-  /** Merges a batch's partial into a group's stored state as a new value (stored values are never mutated). */
-  private mergeGroups(base: GroupAccumulators, partial: GroupAccumulators): GroupAccumulators {
-    const accs: unknown[] = new Array(partial.a.length);
-    for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.merge(base.a[i], partial.a[i]);
-    return { k: partial.k, a: accs };
+  /**
+   * Merges a group's stored state into its batch-local partial, which becomes the new state
+   * value. Only the partial changes: stored values are never mutated, and `merge` returns new
+   * accumulators.
+   */
+  private mergeInto(partial: GroupAccumulators, base: GroupAccumulators): GroupAccumulators {
+    const accs = partial.a;
+    for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.merge(base.a[i], accs[i]);
+    return partial;
   }
 
-  /** Removes groups that expired at the watermark and returns them as output rows. */
-  private async evict(state: StateView<GroupAccumulators>, watermarkMs: number): Promise<Row[]> {
+  /** Removes groups that expired at the watermark; returns them as output rows when `emit` (append). */
+  private async evict(
+    state: StateView<GroupAccumulators>,
+    watermarkMs: number,
+    emit: boolean,
+  ): Promise<Row[]> {
     const expired = await state.expiring(watermarkMs);
     const output: Row[] = [];
     for (const [key, entry] of expired) {
-      output.push(this.toRow(entry.value));
+      if (emit) output.push(this.toRow(entry.value));
       state.delete(key);
     }
     return output;
   }
 
-  private preAggregate(input: readonly Row[], ctx: OperatorContext): Map<string, GroupAccumulators> {
-    const partials = new Map<string, GroupAccumulators>();
+  /**
+   * Folds the batch's rows into one partial per group (window × key values), dropping late rows.
+   * Hot path: no closures or arrays per row, and the state key is built once per group.
+   */
+  private preAggregate(input: readonly Row[], ctx: OperatorContext): BatchGroups {
     const keys = this.node.keys;
+    const windowIndex = this.windowIndex;
+    const windowKey = windowIndex < 0 ? undefined : (keys[windowIndex] as WindowKey);
+    const index = new GroupIndex<GroupAccumulators>(this.lookupOrder);
+    const stateKeys: string[] = [];
     const dropsLate = this.evicts;
     const lateBound = ctx.batch.watermarkForLateEventsMs;
     const counters = ctx.counters(this.operatorId);
     const values: unknown[] = new Array(keys.length);
-    const accumulate = (row: Row) => {
-      const encoded = encodeKey(values);
-      let group = partials.get(encoded);
-      if (group === undefined) {
-        group = { k: values.slice(), a: this.functions.map((fn) => fn.init()) };
-        partials.set(encoded, group);
-      }
-      const accs = group.a;
-      for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.add(accs[i], row);
-    };
     for (const row of input) {
       for (let i = 0; i < keys.length; i++)
-        if (i !== this.windowIndex) values[i] = row[(keys[i] as { column: string }).column];
-      if (this.windowIndex < 0) {
+        if (i !== windowIndex) values[i] = row[(keys[i] as { column: string }).column];
+      if (windowKey === undefined) {
         if (dropsLate) {
           const t = eventTimeOf(values[this.timeKeyIndex]);
           if (t === undefined) {
@@ -151,26 +169,51 @@ export class AggregateExec implements StatefulOperator {
             continue;
           }
         }
-        accumulate(row);
+        this.accumulate(index, stateKeys, values, row);
         continue;
       }
-      const windowKey = keys[this.windowIndex] as Extract<GroupingKey, { kind: 'window' }>;
       const t = eventTimeOf(row[windowKey.column]);
       if (t === undefined) {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${windowKey.column}')`);
         continue;
       }
-      forEachWindow(windowKey, t, (start) => {
+      // Every window containing t, latest start first.
+      const { durationMs, slideMs } = windowKey;
+      for (
+        let start = latestWindowStart(t, slideMs, windowKey.startMs);
+        start > t - durationMs;
+        start -= slideMs
+      ) {
         // Each window of a sliding window is judged on its own end.
-        if (dropsLate && start + windowKey.durationMs <= lateBound) {
+        if (dropsLate && start + durationMs <= lateBound) {
           counters.numRowsDroppedByWatermark++;
-          return;
+          continue;
         }
-        values[this.windowIndex] = start;
-        accumulate(row);
-      });
+        values[windowIndex] = start;
+        this.accumulate(index, stateKeys, values, row);
+      }
     }
-    return partials;
+    return { partials: index.groups, stateKeys };
+  }
+
+  /** Adds `row` to the group of `values`, creating the group (and its state key) on first sight. */
+  private accumulate(
+    index: GroupIndex<GroupAccumulators>,
+    stateKeys: string[],
+    values: unknown[],
+    row: Row,
+  ): void {
+    const functions = this.functions;
+    let group = index.find(values);
+    if (group === undefined) {
+      const accs: unknown[] = new Array(functions.length);
+      for (let i = 0; i < functions.length; i++) accs[i] = functions[i]!.init();
+      group = { k: values.slice(), a: accs };
+      index.insert(group);
+      stateKeys.push(encodeKey(values));
+    }
+    const accs = group.a;
+    for (let i = 0; i < accs.length; i++) accs[i] = functions[i]!.add(accs[i], row);
   }
 
   private expiryOf(keyValues: readonly unknown[]): number | undefined {

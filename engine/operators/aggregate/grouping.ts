@@ -1,23 +1,17 @@
-import { latestWindowStart } from '../../api/windows.js';
 import type { GroupingKey } from '../../plan/nodes.js';
 import type { Row, TimeWindow } from '../../types.js';
 
 /**
  * Encodes a group's key values as the state key. JSON keeps types apart (`1` vs `"1"`) and is
  * stable across runs, which replays rely on.
+ *
+ * Performance: one `JSON.stringify` per group and batch (the aggregation finds groups per row
+ * without it, see `GroupIndex`). Faster-looking encodings built by concatenation (a cached
+ * window-start prefix plus the rest) return V8 ropes, which made each of the key's later map
+ * lookups slower than the concatenation saved; `JSON.stringify` returns a flat string.
  */
 export function encodeKey(values: readonly unknown[]): string {
   return JSON.stringify(values);
-}
-
-/** Calls `visit(start)` for each window of `key` containing time `t`, latest start first. */
-export function forEachWindow(
-  key: Extract<GroupingKey, { kind: 'window' }>,
-  t: number,
-  visit: (start: number) => void,
-): void {
-  const last = latestWindowStart(t, key.slideMs, key.startMs);
-  for (let start = last; start > t - key.durationMs; start -= key.slideMs) visit(start);
 }
 
 /** Writes the key columns of an output row: plain columns by name, a window as `window`. */
