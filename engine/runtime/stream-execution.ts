@@ -1,5 +1,11 @@
 import type { QueryDefinition } from '../api/writer.js';
-import type { Checkpoint, CheckpointStore, Offsets, PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type {
+  Checkpoint,
+  CheckpointStore,
+  CommittedBatch,
+  Offsets,
+  PlannedBatch,
+} from '../checkpoint/checkpoint-store.js';
 import { IncompatiblePlanError } from '../errors.js';
 import { describePlan, firstDifference } from '../plan/fingerprint.js';
 import { walkPlan } from '../plan/nodes.js';
@@ -31,6 +37,11 @@ export interface StreamExecutionOptions {
   readonly partition?: string;
   /** Called after each phase; tests throw from it to simulate crashes. */
   readonly hook?: PhaseHook;
+  /**
+   * Starts a partition that has no checkpoint yet from inherited state (after a reshard: the
+   * parents' groups and watermark), returning the adopted commit; `undefined` starts empty.
+   */
+  readonly adopt?: () => Promise<CommittedBatch | undefined>;
   /** Called before state is written; see `runPlannedBatch`. */
   readonly fence?: (batch: PlannedBatch) => Promise<void>;
 }
@@ -192,7 +203,7 @@ export class StreamExecution {
     const fingerprint = describePlan(this.options.query);
     let checkpoint = await this.options.checkpoints.load();
     if (checkpoint === undefined) {
-      await this.options.checkpoints.initialize(fingerprint);
+      await this.options.checkpoints.initialize(fingerprint, await this.options.adopt?.());
       checkpoint = (await this.options.checkpoints.load())!;
     }
     if (checkpoint.fingerprint !== fingerprint) {

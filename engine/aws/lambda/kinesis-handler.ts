@@ -4,7 +4,6 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import type { QueryDefinition } from '../../api/writer.js';
 import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
-import { describePlan } from '../../plan/fingerprint.js';
 import { isStateful, walkPlan } from '../../plan/nodes.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
@@ -123,17 +122,11 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
   let kinesisCounted = false;
 
   const plan = compileQuery(query);
-  const fingerprint = describePlan(query);
-  /** A shard's first invocation: after a reshard, take over the parents' groups (see adoptParentState). */
-  const adoptOnFirstInvocation = async (
-    shardId: string,
-    streamArn: string,
-    checkpoints: DynamoDbCheckpointStore,
-  ) => {
-    if ((await checkpoints.load()) !== undefined) return;
+  /** A shard without a checkpoint: after a reshard, take over the parents' groups (see adoptParentState). */
+  const adoptFromParents = async (shardId: string, streamArn: string) => {
     const lineage = await shardLineage(options.clients.kinesis, streamNameOf(streamArn), shardId);
-    if (lineage.parents.length === 0) return;
-    const adopted = await adoptParentState({
+    if (lineage.parents.length === 0) return undefined;
+    return adoptParentState({
       query,
       plan,
       lineage,
@@ -146,7 +139,6 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
           partition,
         }),
     });
-    if (adopted !== undefined) await checkpoints.initialize(fingerprint, adopted);
   };
 
   return async (event, context) => {
@@ -190,11 +182,11 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
       clock,
       partition: shardId,
       fence: (batch) => ensureStillPending(checkpoints, batch),
+      adopt: () => adoptFromParents(shardId, records[0]!.eventSourceARN),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });
     requests.take();
     try {
-      await adoptOnFirstInvocation(shardId, records[0]!.eventSourceARN, checkpoints);
       while (context.getRemainingTimeInMillis() >= reserveMs) {
         const outcome = await execution.runNextBatch();
         if (outcome === undefined) break;
