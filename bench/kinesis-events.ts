@@ -3,6 +3,7 @@
  * function (`{ Records: [{ eventID, eventSourceARN, kinesis: { data: base64(JSON), ... } }] }`),
  * filled with deterministic page-view records so every run measures the same bytes.
  */
+import { mulberry32 } from '../local/seeded-random.js';
 
 /** The `kinesis` part of one record of a Lambda Kinesis event. */
 export interface KinesisPayload {
@@ -57,17 +58,8 @@ const SHARD = 'shardId-000000000000';
 const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/page-views';
 const SEQUENCE_BASE = 49_590_338_271_490_256_608_559_692_538_361_571_095_921_575_989_136_588_898n;
 
-/** A small, fast, seeded PRNG (mulberry32): the same seed always yields the same numbers. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
+/** The seeded PRNG: the same seed always yields the same numbers. */
+export const prng = mulberry32;
 
 /** Builds `spec.events` Kinesis events of page views, time moving forward, a little out of order. */
 export function makeKinesisEvents(spec: EventSpec): KinesisStreamEvent[] {

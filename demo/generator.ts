@@ -5,6 +5,7 @@
  * the watermark drops, retried duplicate orders, and malformed records that become dead letters.
  * Seeded, so every run generates the same events.
  */
+import { mulberry32 } from '../local/seeded-random.js';
 
 /** One record for PutRecords. */
 export interface DemoRecord {
@@ -54,17 +55,7 @@ const USER_ACTIVITY: Readonly<Record<string, readonly (readonly [number, number]
 };
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'] as const;
 
-/** mulberry32: a small seeded PRNG. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const random = mulberry32;
 
 const encoder = new TextEncoder();
 const json = (partitionKey: string, value: unknown): DemoRecord => ({

@@ -1,6 +1,7 @@
 // Inputs and independent references for the end-to-end tests: page views and orders with
 // out-of-order, late, duplicate and malformed records, and what the queries must output for them.
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { mulberry32 } from '../../local/seeded-random.js';
 
 export const MINUTE = 60_000;
 export const HOUR = 60 * MINUTE;
@@ -38,17 +39,8 @@ export async function putInOrder(
   }
 }
 
-/** A small deterministic PRNG (mulberry32), so the shuffles are the same every run. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small deterministic PRNG, so the shuffles are the same every run. */
+export const random = mulberry32;
 
 export interface View {
   readonly page: string;

@@ -1,22 +1,16 @@
+import { mulberry32 } from '../../../local/seeded-random.js';
+
 /**
  * A seeded pseudo-random generator (mulberry32) with the few helpers the scheduler needs.
  * Every random choice of a fault schedule comes from one of these, never from `Math.random`, so a
  * seed names a schedule and a failing seed can be replayed.
  */
 export class Prng {
-  private state: number;
+  /** A float in [0, 1). */
+  readonly next: () => number;
 
   constructor(seed: number) {
-    this.state = seed >>> 0;
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.state = (this.state + 0x6d2b79f5) >>> 0;
-    let t = this.state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    this.next = mulberry32(seed);
   }
 
   /** An integer in [min, max] (both inclusive). */
