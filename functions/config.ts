@@ -6,6 +6,9 @@ import { SluiceError } from '../engine/errors.js';
  * sets the same ones. Read once at cold start; a bad value fails the cold start with an error
  * naming the variable and the fix.
  */
+/** The handler's commit reserve when `SLUICE_RESERVE_MS` is unset (the construct validates against it). */
+export const DEFAULT_RESERVE_MS = 10_000;
+
 const environmentSchema = z.object({
   SLUICE_TABLE: z.string().min(1),
   SLUICE_BUCKET: z.string().min(1),
@@ -17,7 +20,14 @@ const environmentSchema = z.object({
     .number()
     .int()
     .min(1000, 'keep at least 1000 ms to commit before Lambda times out')
-    .default(10_000),
+    .default(DEFAULT_RESERVE_MS),
+  // Records per micro-batch inside one invocation (the handler's maxRecordsPerBatch); unset: one
+  // batch per invocation. Smaller batches commit more often and bound the memory of one batch.
+  SLUICE_MAX_RECORDS_PER_BATCH: z.coerce
+    .number()
+    .int('use a whole number of records')
+    .min(1, 'use at least 1, or unset it for one batch per invocation')
+    .optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
   // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
@@ -68,4 +78,5 @@ export const ENVIRONMENT_VARIABLES = {
   bucket: 'SLUICE_BUCKET',
   prefix: 'SLUICE_PREFIX',
   reserveMs: 'SLUICE_RESERVE_MS',
+  maxRecordsPerBatch: 'SLUICE_MAX_RECORDS_PER_BATCH',
 } as const;

@@ -31,6 +31,9 @@ export function runtimeFromEnvironment(
     bucket: config.SLUICE_BUCKET,
     prefix: config.SLUICE_PREFIX,
     reserveMs: config.SLUICE_RESERVE_MS,
+    ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
+      ? {}
+      : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),
     logger: new Logger({ serviceName: query }),
     metrics: new Metrics({ serviceName: query, defaultDimensions: { query } }),
   };

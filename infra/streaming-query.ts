@@ -20,6 +20,7 @@ import { createHeartbeat } from './streaming-query/heartbeat.js';
 import { createSluiceFunction } from './streaming-query/lambda.js';
 import { ACKNOWLEDGED_FINDINGS, acknowledge } from './streaming-query/nag.js';
 import { OutputBucket } from './streaming-query/output-bucket.js';
+import { claimBucketPrefix } from './streaming-query/prefix-overlap.js';
 import type { StreamingQueryProps } from './streaming-query/props.js';
 import { StateTable } from './streaming-query/state-table.js';
 import { validateProps } from './streaming-query/validate.js';
@@ -97,6 +98,7 @@ export class StreamingQuery extends Construct {
           ? {}
           : { serverAccessLogsBucket: props.serverAccessLogsBucket }),
       }).bucket;
+    claimBucketPrefix(this, { query, bucket: this.bucket, keyPrefix: this.keyPrefix });
 
     const powertools = { POWERTOOLS_SERVICE_NAME: query, POWERTOOLS_METRICS_NAMESPACE: metricsNamespace };
     const fn = createSluiceFunction(this, 'QueryFunction', {
@@ -115,6 +117,9 @@ export class StreamingQuery extends Construct {
         ...(props.commitReserve === undefined
           ? {}
           : { [ENVIRONMENT_VARIABLES.reserveMs]: String(props.commitReserve.toMilliseconds()) }),
+        ...(props.maxRecordsPerBatch === undefined
+          ? {}
+          : { [ENVIRONMENT_VARIABLES.maxRecordsPerBatch]: String(props.maxRecordsPerBatch) }),
         ...powertools,
       },
       sluice: { query, role: 'query' },

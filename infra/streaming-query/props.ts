@@ -83,11 +83,24 @@ export interface StreamingQueryProps {
   /** @default {@link DEFAULT_TIMEOUT} (5 minutes) */
   readonly timeout?: Duration;
   /**
-   * Time kept free before the Lambda deadline to commit (`SLUICE_RESERVE_MS`); must be shorter than `timeout`.
+   * Time kept free before the Lambda deadline to commit (`SLUICE_RESERVE_MS`); `timeout` must exceed
+   * it by at least 5 seconds (checked with the 10-second default too, when this is unset).
    * @default unset: the function's own default (10 seconds)
    */
   readonly commitReserve?: Duration;
-  /** Extra environment variables of the query function. @default none */
+  /**
+   * Records per micro-batch inside one invocation (`SLUICE_MAX_RECORDS_PER_BATCH`): an invocation
+   * of `batchSize` records commits every this many records, so a timeout or crash loses less work
+   * and one batch's memory is bounded. A whole number ≥ 1.
+   * @default unset: one micro-batch per invocation
+   */
+  readonly maxRecordsPerBatch?: number;
+  /**
+   * Extra environment variables of the query function. The variables the construct derives from
+   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
+   * `SLUICE_PREFIX`) are refused here: set the prop instead.
+   * @default none
+   */
   readonly environment?: Readonly<Record<string, string>>;
   /** Retention of both functions' log groups. @default {@link DEFAULT_LOG_RETENTION} (one month) */
   readonly logRetention?: RetentionDays;

@@ -1,5 +1,6 @@
-import type { Duration } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { DEFAULT_RESERVE_MS, ENVIRONMENT_VARIABLES } from '../../functions/config.js';
 import {
   DEFAULT_TIMEOUT,
   MAX_QUERY_NAME_LENGTH,
@@ -9,6 +10,9 @@ import {
 } from './defaults.js';
 import { StreamingQueryPropsError } from './errors.js';
 import type { StreamingQueryProps } from './props.js';
+
+/** Time a function must have for batches beyond the commit reserve (one small batch and its commit). */
+const MIN_WORKING_MS = 5_000;
 
 const GLUE_NAME_PATTERN = /^[a-z0-9_]{1,255}$/;
 
@@ -71,17 +75,7 @@ export function validateProps(props: StreamingQueryProps): void {
   wholeUnits(props.progressExpiration, 'progressExpiration', 'days', fail);
   wholeUnits(props.heartbeatRate, 'heartbeatRate', 'minutes', fail);
 
-  const reserve = props.commitReserve;
-  if (reserve !== undefined) {
-    const timeout = props.timeout ?? DEFAULT_TIMEOUT;
-    if (reserve.toMilliseconds() < 1000)
-      fail('commitReserve', 'keep at least 1 second to commit before Lambda times out.');
-    if (reserve.toMilliseconds() >= timeout.toMilliseconds())
-      fail(
-        'commitReserve',
-        `must be shorter than timeout (${timeout.toHumanString()}) to leave time for batches.`,
-      );
-  }
+  validateTiming(props, fail);
 
   const glue = props.glue;
   if (glue !== undefined) {
@@ -91,6 +85,52 @@ export function validateProps(props: StreamingQueryProps): void {
       fail('glue.tableName', `${JSON.stringify(glue.tableName)}: use lowercase letters, digits and '_'.`);
     if (glue.columns.length === 0) fail('glue.columns', 'list at least one column of the output rows.');
   }
+}
+
+/** Environment variables the construct derives from props; setting them in `environment` too is ambiguous. */
+const PROP_VARIABLES: ReadonlyArray<readonly [string, string]> = [
+  [ENVIRONMENT_VARIABLES.reserveMs, 'commitReserve'],
+  [ENVIRONMENT_VARIABLES.maxRecordsPerBatch, 'maxRecordsPerBatch'],
+  [ENVIRONMENT_VARIABLES.table, 'table'],
+  [ENVIRONMENT_VARIABLES.bucket, 'bucket'],
+  [ENVIRONMENT_VARIABLES.prefix, 'prefix'],
+];
+
+/**
+ * The handler stops starting batches when less than the commit reserve remains, so a timeout at
+ * or below the reserve (the function's 10 s default included, when `commitReserve` is unset)
+ * deploys a function that returns at once on every invocation and never processes a record.
+ */
+function validateTiming(props: StreamingQueryProps, fail: (prop: string, message: string) => never): void {
+  for (const [variable, prop] of PROP_VARIABLES) {
+    if (props.environment?.[variable] !== undefined)
+      fail(
+        'environment',
+        `sets ${variable}, which the construct derives from \`${prop}\`; set \`${prop}\` instead.`,
+      );
+  }
+  const timeout = props.timeout ?? DEFAULT_TIMEOUT;
+  const reserve = props.commitReserve ?? Duration.millis(DEFAULT_RESERVE_MS);
+  if (props.commitReserve !== undefined && reserve.toMilliseconds() < 1000)
+    fail('commitReserve', 'keep at least 1 second to commit before Lambda times out.');
+  const working = timeout.toMilliseconds() - reserve.toMilliseconds();
+  if (working < MIN_WORKING_MS) {
+    const which = props.commitReserve === undefined ? 'the default commit reserve' : 'commitReserve';
+    const fix =
+      props.commitReserve === undefined
+        ? `raise timeout to at least ${Duration.millis(reserve.toMilliseconds() + MIN_WORKING_MS).toHumanString()}, or set a smaller commitReserve (≥ 1 second)`
+        : 'raise timeout or lower commitReserve';
+    fail(
+      props.commitReserve === undefined ? 'timeout' : 'commitReserve',
+      `timeout (${timeout.toHumanString()}) leaves ${Math.max(0, working / 1000)} s after ${which} (${reserve.toHumanString()}); the handler starts no batch with less than the reserve left, so every invocation would process nothing. Keep at least ${MIN_WORKING_MS / 1000} s for batches: ${fix}.`,
+    );
+  }
+  const max = props.maxRecordsPerBatch;
+  if (max !== undefined && (!Number.isInteger(max) || max < 1))
+    fail(
+      'maxRecordsPerBatch',
+      `must be a whole number ≥ 1, got ${max}; leave it out for one batch per invocation.`,
+    );
 }
 
 function wholeUnits(

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError, readConfig } from '../../functions/config.js';
+import { runtimeFromEnvironment } from '../../functions/runtime.js';
 
 const base = { SLUICE_TABLE: 't', SLUICE_BUCKET: 'b' };
 
@@ -23,6 +24,20 @@ describe('readConfig', () => {
     expect(() => readConfig({ ...base, AWS_ENDPOINT_URL_KINESIS: 'localhost' })).toThrow(ConfigurationError);
     expect(() => readConfig({ ...base, AWS_ENDPOINT_URL_KINESIS: 'localhost' })).toThrow(
       /AWS_ENDPOINT_URL_KINESIS="localhost" is invalid/,
+    );
+  });
+
+  it('reads the per-invocation batch size and hands it to the handler; refuses what is not a whole number ≥ 1', () => {
+    expect(readConfig(base).SLUICE_MAX_RECORDS_PER_BATCH).toBeUndefined();
+    const config = readConfig({ ...base, SLUICE_MAX_RECORDS_PER_BATCH: '250' });
+    expect(config.SLUICE_MAX_RECORDS_PER_BATCH).toBe(250);
+    expect(runtimeFromEnvironment('q', config).maxRecordsPerBatch).toBe(250);
+    expect(runtimeFromEnvironment('q', readConfig(base))).not.toHaveProperty('maxRecordsPerBatch');
+    expect(() => readConfig({ ...base, SLUICE_MAX_RECORDS_PER_BATCH: '0' })).toThrow(
+      /SLUICE_MAX_RECORDS_PER_BATCH="0" is invalid: use at least 1, or unset it for one batch per invocation/,
+    );
+    expect(() => readConfig({ ...base, SLUICE_MAX_RECORDS_PER_BATCH: '2.5' })).toThrow(
+      /SLUICE_MAX_RECORDS_PER_BATCH="2.5" is invalid: use a whole number of records/,
     );
   });
 });

@@ -1,6 +1,7 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, type Stack } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { Stream, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
 import { describe, expect, it } from 'vitest';
 import {
   OutputBucket,
@@ -57,12 +58,107 @@ describe('StreamingQuery refuses unsafe props at synth time', () => {
     refuse({ shardCount: 0 }, 'shardCount', /whole number ≥ 1/);
     refuse({ heartbeatRate: Duration.seconds(90) }, 'heartbeatRate', /whole number of minutes/);
     refuse({ deadLetterExpiration: Duration.hours(36) }, 'deadLetterExpiration', /whole number of days/);
-    refuse({ commitReserve: Duration.minutes(5) }, 'commitReserve', /shorter than timeout/);
+    refuse({ commitReserve: Duration.minutes(5) }, 'commitReserve', /every invocation would process nothing/);
     refuse(
       { glue: { database: 'Bad-Name', columns: [{ name: 'a', type: 'string' }] } },
       'glue.database',
       /lowercase/,
     );
+  });
+
+  it('checks the timeout against the commit reserve, the 10 s default included', () => {
+    // commitReserve unset: the function keeps 10 s, so a 10 s (or 12 s) timeout leaves nothing.
+    refuse(
+      { timeout: Duration.seconds(10) },
+      'timeout',
+      /leaves 0 s after the default commit reserve \(10 seconds\)/,
+    );
+    refuse(
+      { timeout: Duration.seconds(12) },
+      'timeout',
+      /raise timeout to at least 15 seconds, or set a smaller commitReserve/,
+    );
+    refuse(
+      { timeout: Duration.seconds(30), commitReserve: Duration.seconds(28) },
+      'commitReserve',
+      /leaves 2 s after commitReserve \(28 seconds\).*raise timeout or lower commitReserve/,
+    );
+    refuse({ commitReserve: Duration.millis(500) }, 'commitReserve', /at least 1 second/);
+    // Accepted: 15 s leaves 5 s after the default; a 5 s reserve makes a 10 s timeout usable.
+    for (const props of [
+      { timeout: Duration.seconds(15) },
+      { timeout: Duration.seconds(10), commitReserve: Duration.seconds(5) },
+    ]) {
+      const { stack } = newStack();
+      expect(() => pageViews(stack, props)).not.toThrow();
+    }
+  });
+
+  it('takes maxRecordsPerBatch as a prop, never through environment', () => {
+    refuse({ maxRecordsPerBatch: 0 }, 'maxRecordsPerBatch', /whole number ≥ 1, got 0/);
+    refuse({ maxRecordsPerBatch: 2.5 }, 'maxRecordsPerBatch', /whole number ≥ 1/);
+    refuse(
+      { environment: { SLUICE_MAX_RECORDS_PER_BATCH: '10' } },
+      'environment',
+      /sets SLUICE_MAX_RECORDS_PER_BATCH, which the construct derives from `maxRecordsPerBatch`; set `maxRecordsPerBatch` instead/,
+    );
+    refuse({ environment: { SLUICE_RESERVE_MS: '1000' } }, 'environment', /set `commitReserve` instead/);
+  });
+
+  it('refuses two queries whose key prefixes nest in one bucket', () => {
+    const shared = (build: (stack: Stack, bucket: IBucket) => void) => {
+      const { stack } = newStack();
+      build(stack, new OutputBucket(stack, 'Shared').bucket);
+    };
+    let ids = 0;
+    const query = (stack: Stack, bucket: IBucket, queryName: string, prefix: string) =>
+      new StreamingQuery(stack, `Q${ids++}`, {
+        queryName,
+        prefix,
+        bucket,
+        entry: FIXTURE_ENTRY,
+      });
+    // team/a/ (query a under team) contains team/a/x/ (query x under team/a), in either order.
+    for (const [first, second] of [
+      [
+        ['a', 'team'],
+        ['x', 'team/a'],
+      ],
+      [
+        ['x', 'team/a'],
+        ['a', 'team'],
+      ],
+    ] as const) {
+      shared((stack, bucket) => {
+        query(stack, bucket, first[0], first[1]);
+        let error: unknown;
+        try {
+          query(stack, bucket, second[0], second[1]);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toBeInstanceOf(StreamingQueryPropsError);
+        expect((error as StreamingQueryPropsError).prop).toBe('prefix');
+        expect((error as Error).message).toMatch(
+          new RegExp(
+            `StreamingQuery '${second[0]}': prefix: its objects under ${second[1]}/${second[0]}/ overlap those of query '${first[0]}' under ${first[1]}/${first[0]}/ in the same bucket.*not inside one another`,
+          ),
+        );
+      });
+    }
+    // The same query name and prefix twice in one bucket is refused as well.
+    shared((stack, bucket) => {
+      query(stack, bucket, 'q', 'sluice');
+      expect(() => query(stack, bucket, 'q', 'sluice')).toThrow(/overlap/);
+    });
+    // Two imports of one bucket name are one bucket; sibling prefixes and separate buckets are fine.
+    const { stack } = newStack();
+    const imported = (id: string) => Bucket.fromBucketName(stack, id, 'shared-outputs');
+    query(stack, imported('I1'), 'a', 'team');
+    expect(() => query(stack, imported('I2'), 'x', 'team/a')).toThrow(/overlap those of query 'a'/);
+    query(stack, imported('I3'), 'b', 'team-a');
+    query(stack, imported('I4'), 'a', 'team/b');
+    query(stack, new OutputBucket(stack, 'Own').bucket, 'x', 'team/a');
   });
 
   it('refuses new-stream props next to an existing stream', () => {
