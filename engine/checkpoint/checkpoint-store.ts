@@ -1,3 +1,4 @@
+import type { StateVersion } from '../state/state-store.js';
 import type { BatchId, TimestampMs } from '../types.js';
 
 /** Watermark bookkeeping persisted with every commit (see `runtime/watermark-tracker.ts`). */
@@ -51,6 +52,11 @@ export interface CommittedBatch {
   readonly stateRows: Readonly<Record<string, number>>;
   /** Processing time of the last batch that had input rows (for the idle-watermark policy). */
   readonly lastInputAtMs?: TimestampMs;
+  /**
+   * The committed state, for stores whose state is named by the commit (see
+   * `StateStore.versioning`): sealed by the store before the commit, opaque to everything else.
+   */
+  readonly stateVersion?: StateVersion;
 }
 
 /** The checkpoint of one query partition (a query, or a query's Kinesis shard). */

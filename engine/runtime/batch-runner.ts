@@ -87,7 +87,12 @@ export async function runPlannedBatch(
   const started = performance.now();
   const hook = options.hook ?? (() => undefined);
 
-  const input = await timed(durations, 'getBatch', getInput);
+  // A commit-versioned store loads the committed state (or checks its warm cache) while the
+  // input is fetched: both are reads of what the previous batch committed.
+  const versioning = deps.stateStore.versioning;
+  const [input] = await timed(durations, 'getBatch', () =>
+    Promise.all([getInput(), versioning?.open(deps.partition, previous?.stateVersion, batch.batchId)]),
+  );
   const inputs = input.rows;
   await hook('getBatch', batch);
 
@@ -141,11 +146,12 @@ export async function runPlannedBatch(
   await hook('addBatch', batch);
   await options.fence?.(batch);
 
-  await timed(durations, 'commitState', () =>
-    Promise.all(
+  const stateVersion = await timed(durations, 'commitState', async () => {
+    await Promise.all(
       [...views.values()].map((view) => deps.stateStore.write(view.namespace, batch.batchId, view.writes())),
-    ),
-  );
+    );
+    return versioning?.seal(deps.partition, batch.batchId);
+  });
   await hook('commitState', batch);
 
   const stateOperators: StateOperatorProgress[] = deps.plan.statefulOperators.map((operator) => {
@@ -173,6 +179,7 @@ export async function runPlannedBatch(
     ),
     ...lastInputAt(previous, batch, input),
     stateRows: Object.fromEntries(stateOperators.map((op) => [op.operatorId, op.numRowsTotal])),
+    ...(stateVersion === undefined ? {} : { stateVersion }),
   };
   await timed(durations, 'commitOffsets', () => deps.checkpoints.commit(committed));
   await hook('commitOffsets', batch);

@@ -48,6 +48,40 @@ export interface StateStore {
   entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
   /** Applies the writes of `batchId`. Idempotent: writing the same batch again gives the same state. */
   write(namespace: string, batchId: BatchId, writes: readonly StateWrite[]): Promise<void>;
+  /**
+   * Present on stores whose committed state is named by the commit itself (the S3 changelog
+   * store): the batch runner hands them the version the last commit recorded before a batch
+   * runs, and records the version they seal in the batch's commit. Stores that keep every
+   * version per key (memory, DynamoDB) leave it out. The runner never looks inside a version.
+   */
+  readonly versioning?: StateVersioning;
+}
+
+/**
+ * An opaque, JSON-serializable description of a partition's committed state (for the S3
+ * changelog store: the batch id, attempt id and object names that make it up). It travels in
+ * {@link CommittedBatch.stateVersion}; only the store that sealed it reads it.
+ */
+export type StateVersion = Readonly<Record<string, unknown>>;
+
+/**
+ * The two calls a commit-versioned store needs around each batch of a partition (a shard):
+ *
+ * ```
+ * open(partition, committed.stateVersion, N)   // before batch N: state = exactly that version
+ * … operators read "as of N", the runner calls write(namespace, N, writes) per operator …
+ * version = seal(partition, N)                  // after the writes, before the commit
+ * commit({ …, stateVersion: version })          // conditional: only one attempt at N wins
+ * ```
+ * A store may keep state in memory between batches (a warm cache), but must use it only when
+ * it reflects exactly the version `open` is given; an attempt whose commit failed must never
+ * be mistaken for that version.
+ */
+export interface StateVersioning {
+  /** Makes the partition's state the committed `version` (`undefined`: none yet) before batch `batchId`. */
+  open(partition: string, version: StateVersion | undefined, batchId: BatchId): Promise<void>;
+  /** Persists whatever the commit of `batchId` will name and returns the version to record. */
+  seal(partition: string, batchId: BatchId): Promise<StateVersion>;
 }
 
 /** Orders entries by expiry time, then key, the order in which eviction emits rows. */

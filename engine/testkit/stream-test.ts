@@ -7,6 +7,8 @@ import { StreamExecution } from '../runtime/stream-execution.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
 import { MemorySink } from '../sinks/memory-sink.js';
 import type { Sink } from '../sinks/sink.js';
+import { ChangelogStateStore } from '../state/changelog/changelog-state-store.js';
+import { MemoryStateObjects } from '../state/changelog/state-objects.js';
 import { MemoryStateStore } from '../state/memory-state-store.js';
 import type { StateEntry } from '../state/state-store.js';
 import { ManualClock } from '../time/clock.js';
@@ -24,6 +26,12 @@ export class SimulatedCrash extends Error {
 export interface StreamTestOptions {
   /** Starting processing time of the manual clock. @default 0 */
   readonly startTimeMs?: number;
+  /**
+   * `'changelog'` runs the S3 changelog store's engine over in-memory objects: every
+   * `restart` is then a cold container that loads the committed snapshots and deltas.
+   * @default 'memory'
+   */
+  readonly state?: 'memory' | 'changelog';
 }
 
 /**
@@ -42,7 +50,9 @@ export interface StreamTestOptions {
  */
 export class StreamTest {
   readonly clock: ManualClock;
-  readonly stateStore = new MemoryStateStore();
+  stateStore: MemoryStateStore | ChangelogStateStore;
+  /** The changelog objects, with `state: 'changelog'`. */
+  readonly stateObjects: MemoryStateObjects | undefined;
   readonly checkpoints = new MemoryCheckpointStore();
   readonly sink = new MemorySink();
   /** Progress of every batch run, in order (replays included). */
@@ -59,6 +69,17 @@ export class StreamTest {
     options: StreamTestOptions = {},
   ) {
     this.clock = new ManualClock(options.startTimeMs ?? 0);
+    this.stateObjects = options.state === 'changelog' ? new MemoryStateObjects() : undefined;
+    this.stateStore = this.newStateStore();
+  }
+
+  private newStateStore(): MemoryStateStore | ChangelogStateStore {
+    if (this.stateObjects === undefined) return new MemoryStateStore();
+    return new ChangelogStateStore({
+      objects: this.stateObjects,
+      query: this.query.name,
+      isolateValues: true,
+    });
   }
 
   /** Processes everything due; returns the output rows of the batches run, in order. */
@@ -102,10 +123,14 @@ export class StreamTest {
     return this;
   }
 
-  /** Starts a new execution from the same checkpoint and state, optionally with a changed query. */
+  /**
+   * Starts a new execution from the same checkpoint and state, optionally with a changed query.
+   * With the changelog store, the new execution also gets a new store (a cold container).
+   */
   restart(query: QueryDefinition = this.query): this {
     this.query = query;
     this.execution = undefined;
+    if (this.stateObjects !== undefined) this.stateStore = this.newStateStore();
     return this;
   }
 

@@ -188,6 +188,57 @@ describe('windowed aggregation properties', () => {
   });
 });
 
+describe('windowed aggregation on the changelog state store (snapshots and deltas, warm cache)', () => {
+  it('restarts (cold containers loading snapshot + deltas) and crashes give the output and state of a clean in-memory run', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        scenarioArbitrary,
+        modeArbitrary,
+        fc.array(fc.boolean(), { minLength: 9, maxLength: 9 }),
+        fc.nat(),
+        fc.nat(),
+        fc.constantFrom(...BATCH_PHASES),
+        async (scenario, mode, restarts, pickStep, pickBatch, phase) => {
+          const clean = await runScenario(scenario, mode);
+          const restartBefore = new Set(range(scenario.triggers.length).filter((step) => restarts[step]));
+          const step = pickStep % scenario.triggers.length;
+          const crash = { step, batch: pickBatch % clean.batchesPerStep[step]!, phase };
+          const run = await runScenario(scenario, mode, { restartBefore, crash, state: 'changelog' });
+          expect(run.crashed).toBe(true);
+          expect(run.batches).toEqual(clean.batches);
+          expect(run.allOutput).toEqual(clean.allOutput);
+          expect(run.state).toEqual(clean.state);
+        },
+      ),
+      options(),
+    );
+  });
+
+  it('replay: re-running the last batch from the previous committed version gives the same output and state', async () => {
+    await fc.assert(
+      fc.asyncProperty(scenarioArbitrary, modeArbitrary, fc.nat(), async (scenario, mode, pick) => {
+        const replayAt = pick % scenario.triggers.length;
+        const run = await runScenario(scenario, mode, {
+          state: 'changelog',
+          afterStep: async (test, step) => {
+            if (step !== replayAt) return;
+            const batchId = test.progress.at(-1)!.batchId;
+            const output = structuredClone(test.batchOutput(batchId));
+            const state = test.stateSnapshot();
+            const outcome = await test.replayLastBatch();
+            expect(outcome.output).toEqual(output);
+            expect(test.stateSnapshot()).toEqual(state);
+          },
+        });
+        const clean = await runScenario(scenario, mode);
+        expect(run.batches).toEqual(clean.batches);
+        expect(run.state).toEqual(clean.state);
+      }),
+      options(),
+    );
+  });
+});
+
 function inWindow(t: number, window: { start: number; end: number }): boolean {
   return window.start <= t && t < window.end;
 }

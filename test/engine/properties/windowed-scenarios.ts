@@ -107,6 +107,8 @@ export interface Interventions {
   readonly crash?: { readonly step: number; readonly batch: number; readonly phase: BatchPhase };
   /** Called after each step's processing. */
   readonly afterStep?: (test: StreamTest, step: number) => Promise<void>;
+  /** The state store engine (`'changelog'`: every restart is a cold container). @default 'memory' */
+  readonly state?: 'memory' | 'changelog';
 }
 
 /** What a run left behind. */
@@ -148,7 +150,9 @@ export async function runScenario(
   interventions: Interventions = {},
 ): Promise<RunResult> {
   const input = new MemoryStream<Event>('events');
-  const test = new StreamTest(windowedQuery(input, scenario, mode), [input]);
+  const test = new StreamTest(windowedQuery(input, scenario, mode), [input], {
+    state: interventions.state ?? 'memory',
+  });
   let crashed = false;
   const batchesPerStep: number[] = [];
   const crash = interventions.crash;

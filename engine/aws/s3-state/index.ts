@@ -1,0 +1,1 @@
+export { S3StateObjects } from './s3-state-objects.js';
