@@ -3,6 +3,11 @@ import type { EndToEndRun } from './aws/end-to-end.js';
 import type { MemoryRun } from './aws/memory.js';
 import type { RequestsRow } from './aws/requests.js';
 import { ENGINE_TARGET_RATIO, type EngineResult } from './engine-section.js';
+import {
+  ENGINE_ONLY_TARGET_RATIO,
+  HANDLER_TARGET_RATIO,
+  type HandlerPathResult,
+} from './handler-path/section.js';
 import { fmt, fraction, table, usd, verdict } from './report/format.js';
 
 export const TARGETS = {
@@ -37,6 +42,7 @@ export interface BenchResults {
   readonly settings: BenchSettings;
   readonly seconds: Readonly<Record<string, number>>;
   readonly engine?: Outcome<EngineResult>;
+  readonly handler?: Outcome<HandlerPathResult>;
   readonly requests?: Outcome<RequestsRow[]>;
   readonly endToEnd?: Outcome<EndToEndRun[]>;
   readonly memory?: Outcome<MemoryRun[]>;
@@ -92,6 +98,24 @@ export function summaryMarkdown(results: BenchResults): string {
     }
   } else if (results.engine)
     rows.push(['engine CPU', 'failed', '', '', `≤ ${TARGETS.engineRatio}×`, results.engine.error]);
+
+  if (results.handler?.ok) {
+    const rowsOf = results.handler.value.rows;
+    for (const row of rowsOf) {
+      if (row.path === 'floor') continue;
+      const floor = rowsOf.find((r) => r.query === row.query && r.path === 'floor')!;
+      const target = row.path === 'handler' ? HANDLER_TARGET_RATIO : ENGINE_ONLY_TARGET_RATIO;
+      rows.push([
+        `${row.path === 'handler' ? 'handler path' : 'engine only'} CPU, ${row.query}`,
+        `${fmt(row.cpuMs, 1)} ms per ${fmt(row.records)} records`,
+        `decode floor ${fmt(floor.cpuMs, 1)} ms`,
+        `${fmt(row.cpuRatio, 2)}× the floor (wall ${fmt(row.wallRatio, 2)}×)`,
+        `≤ ${target}×`,
+        verdict(row.cpuRatio <= target),
+      ]);
+    }
+  } else if (results.handler)
+    rows.push(['handler path CPU', 'failed', '', '', `≤ ${HANDLER_TARGET_RATIO}×`, results.handler.error]);
 
   const headline = headlineRow(results);
   if (headline) {
@@ -175,7 +199,7 @@ export function summaryMarkdown(results: BenchResults): string {
     '',
     'Rerun: `npm run bench` (all sections, about 5–6 minutes on an otherwise idle 2-vCPU machine, rewrites the ' +
       'generated parts of this page), `npm run bench -- --quick` (about 2 minutes, prints only; `--write` to write), ' +
-      '`npm run bench -- --only requests,cost` (sections: `engine`, `requests`, `e2e`, `memory`, `cost`). ' +
+      '`npm run bench -- --only requests,cost` (sections: `engine`, `handler`, `requests`, `e2e`, `memory`, `cost`). ' +
       'Engine-only options as before: `npx tsx bench/run.ts --keys 1000 --events 24`. Benchmarks print figures; ' +
       'they never fail the build.',
   ].join('\n');

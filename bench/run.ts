@@ -5,6 +5,9 @@
  *
  * Sections (`--only engine,requests,e2e,memory,cost`, default all):
  * - engine: records/s of the engine next to the decode floor (bench/engine.ts, bench/engine-section.ts)
+ * - handler: CPU and wall time of the Lambda handler path (edge decoder, Kinesis source, engine,
+ *   in-memory stores) and of the engine alone, next to the decode floor, on the page-view and a
+ *   YSB-shaped query (bench/handler-path/)
  * - requests: AWS requests, bytes and DynamoDB units per batch, sluice next to the naive handler
  * - e2e: events/s end to end on the emulators through the local runner, 1 and 4 shards
  * - memory: peak RSS of a handler process, 10k-record batches over 100k keys of state
@@ -24,7 +27,7 @@ import { parseArgs } from 'node:util';
 import type { OutputMode } from '../engine/index.js';
 import type { BenchResults, BenchSettings, Outcome } from './report.js';
 
-const SECTIONS = ['engine', 'requests', 'e2e', 'memory', 'cost'] as const;
+const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost'] as const;
 type Section = (typeof SECTIONS)[number];
 const ENGINE_OPTIONS = ['events', 'records', 'keys', 'iterations', 'warmup', 'modes'] as const;
 
@@ -110,6 +113,19 @@ async function main(): Promise<void> {
         iterations: Number(values.iterations ?? (quick ? 3 : 7)),
         warmup: Number(values.warmup ?? (quick ? 1 : 2)),
         modes: (values.modes ?? 'append,update').split(',') as OutputMode[],
+      }),
+    );
+  }
+
+  if (sections.has('handler')) {
+    const { runHandlerPathSection } = await import('./handler-path/section.js');
+    results.handler = await timed('handler', () =>
+      runHandlerPathSection({
+        events: quick ? 6 : 12,
+        records: 10_000,
+        keys: 1_000,
+        iterations: quick ? 3 : 7,
+        warmup: quick ? 1 : 2,
       }),
     );
   }

@@ -4,7 +4,7 @@ import { type PlanNode, type SourceNode, walkPlan } from '../../plan/nodes.js';
 import type { DeadLetter } from '../../runtime/dead-letter.js';
 import type { Row } from '../../types.js';
 import { KinesisSourceConfigError } from './errors.js';
-import { parseEventTime } from './event-time-value.js';
+import { MAX_EVENT_TIME_MS, parseEventTime } from './event-time-value.js';
 import { isHeartbeat } from './heartbeat.js';
 import {
   isPlainObject,
@@ -29,8 +29,12 @@ export type DecodedRecord =
   | { readonly kind: 'dead'; readonly deadLetter: DeadLetter; readonly seq: SequenceNumber }
   | { readonly kind: 'heartbeat'; readonly seq: SequenceNumber };
 
-/** Decodes one record; never throws for bad input (bad input is a dead letter). */
-export type RecordDecoder = (record: AnyKinesisRecord) => Promise<DecodedRecord>;
+/**
+ * Decodes one record; never throws for bad input (bad input is a dead letter). Answers
+ * synchronously unless a source's schema validates asynchronously, so a batch of plain JSON
+ * records costs no Promise per record; `await` works on either.
+ */
+export type RecordDecoder = (record: AnyKinesisRecord) => DecodedRecord | Promise<DecodedRecord>;
 
 export interface RecordDecoderOptions {
   /** The query's sources (see {@link sourcesOf}); their schema, event-time column and partition key apply. */
@@ -105,26 +109,15 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
   }
   const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
 
-  return async (input) => {
+  return (input) => {
     const record = toShardRecord(input);
     const seq = record.sequenceNumber;
     if (isHeartbeat(record)) return { kind: 'heartbeat', seq };
-    const dead = (reason: string, source: string | undefined): DecodedRecord => ({
-      kind: 'dead',
-      seq,
-      deadLetter: {
-        reason,
-        ...(source === undefined ? {} : { source }),
-        position: seq,
-        partitionKey: record.partitionKey,
-        data: record.data,
-      },
-    });
 
     const bytes = payloadBytes(record.data, maxBytes);
-    if (!bytes.ok) return dead(bytes.reason, only?.name);
+    if (!bytes.ok) return deadRecord(record, bytes.reason, only?.name);
     const parsed = payloadObject(bytes.value, options.decode);
-    if (!parsed.ok) return dead(parsed.reason, only?.name);
+    if (!parsed.ok) return deadRecord(record, parsed.reason, only?.name);
 
     let source = only;
     if (options.route !== undefined) {
@@ -132,47 +125,87 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
       try {
         name = options.route(parsed.value, record);
       } catch (error) {
-        return dead(`route failed: ${messageOf(error)}`, undefined);
+        return deadRecord(record, `route failed: ${messageOf(error)}`, undefined);
       }
       source = sources.get(name);
       if (source === undefined) {
-        return dead(
+        return deadRecord(
+          record,
           `unknown source ${JSON.stringify(name)} from route; sources: ${[...sources.keys()].join(', ')}`,
           undefined,
         );
       }
     }
-    const checked = await checkRow(parsed.value, source!, record, options.partitionKey);
-    return typeof checked === 'string'
-      ? dead(checked, source!.name)
-      : { kind: 'row', source: source!.name, row: checked, seq };
+    const checked = checkRow(parsed.value, source!, record, options.partitionKey);
+    return checked instanceof Promise
+      ? checked.then((result) => decodedRow(result, source!.name, record))
+      : decodedRow(checked, source!.name, record);
   };
 }
 
-/** Event time, schema and partition key of one routed object: the row, or the dead-letter reason. */
-async function checkRow(
+function decodedRow(checked: Row | string, source: string, record: ShardRecord): DecodedRecord {
+  return typeof checked === 'string'
+    ? deadRecord(record, checked, source)
+    : { kind: 'row', source, row: checked, seq: record.sequenceNumber };
+}
+
+function deadRecord(record: ShardRecord, reason: string, source: string | undefined): DecodedRecord {
+  return {
+    kind: 'dead',
+    seq: record.sequenceNumber,
+    deadLetter: {
+      reason,
+      ...(source === undefined ? {} : { source }),
+      position: record.sequenceNumber,
+      partitionKey: record.partitionKey,
+      data: record.data,
+    },
+  };
+}
+
+/**
+ * Event time, schema and partition key of one routed object: the row, or the dead-letter reason.
+ * Epoch-millisecond event times pass through without copying the row; other forms (ISO-8601
+ * strings) are converted in a copy. Asynchronous only when the schema is.
+ */
+function checkRow(
   object: Record<string, unknown>,
   source: EdgeSource,
   record: ShardRecord,
   fallbackKey: PartitionKeySpec | undefined,
-): Promise<Row | string> {
+): Row | string | Promise<Row | string> {
   const column = source.eventTime;
   let row: Row = object;
   if (column !== undefined) {
-    const time = parseEventTime(object[column]);
-    if (!time.ok) return `invalid event time in '${column}': ${time.problem}`;
-    row = { ...object, [column]: time.ms };
+    const value = object[column];
+    // Epoch milliseconds, the common case, need no conversion and no result object.
+    if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > MAX_EVENT_TIME_MS) {
+      const time = parseEventTime(value);
+      if (!time.ok) return `invalid event time in '${column}': ${time.problem}`;
+      row = { ...object, [column]: time.ms };
+    }
   }
-  if (source.schema !== undefined) {
-    const validated = await validate(source.schema, row);
-    if (typeof validated === 'string') return validated;
-    row = validated;
+  if (source.schema === undefined) return checkPartitionKey(row, source, record, fallbackKey);
+  const validated = validate(source.schema, row);
+  const afterSchema = (result: Row | string): Row | string => {
+    if (typeof result === 'string') return result;
+    let row = result;
     if (column !== undefined) {
       const time = parseEventTime(row[column]);
       if (!time.ok) return `invalid event time in '${column}': after the schema, ${time.problem}`;
       if (time.ms !== row[column]) row = { ...row, [column]: time.ms };
     }
-  }
+    return checkPartitionKey(row, source, record, fallbackKey);
+  };
+  return validated instanceof Promise ? validated.then(afterSchema) : afterSchema(validated);
+}
+
+function checkPartitionKey(
+  row: Row,
+  source: EdgeSource,
+  record: ShardRecord,
+  fallbackKey: PartitionKeySpec | undefined,
+): Row | string {
   const rule = source.partitionKey ?? fallbackKey;
   if (rule !== undefined) {
     const expected = expectedPartitionKey(rule, row);
@@ -184,13 +217,21 @@ async function checkRow(
   return row;
 }
 
-async function validate(schema: StandardSchemaV1<unknown, Row>, value: Row): Promise<Row | string> {
-  let result: StandardSchemaV1.Result<Row>;
+/** Runs a Standard Schema validator; synchronous validators (zod's usual case) stay synchronous. */
+function validate(schema: StandardSchemaV1<unknown, Row>, value: Row): Row | string | Promise<Row | string> {
+  let result: StandardSchemaV1.Result<Row> | Promise<StandardSchemaV1.Result<Row>>;
   try {
-    result = await schema['~standard'].validate(value);
+    result = schema['~standard'].validate(value);
   } catch (error) {
     return `schema: the validator threw: ${messageOf(error)}`;
   }
+  if (result instanceof Promise) {
+    return result.then(schemaOutcome, (error: unknown) => `schema: the validator threw: ${messageOf(error)}`);
+  }
+  return schemaOutcome(result);
+}
+
+function schemaOutcome(result: StandardSchemaV1.Result<Row>): Row | string {
   if (result.issues !== undefined) return `schema: ${formatIssues(result.issues)}`;
   if (!isPlainObject(result.value)) return 'schema: the schema did not produce an object';
   return result.value;

@@ -10,7 +10,8 @@ export type EventTimeResult =
   | { readonly ok: false; readonly problem: string };
 
 /** JavaScript dates span ±8.64e15 ms around the epoch; anything beyond is not a time. */
-const MAX_ABS_MS = 8.64e15;
+export const MAX_EVENT_TIME_MS = 8.64e15;
+const MAX_ABS_MS = MAX_EVENT_TIME_MS;
 
 // YYYY-MM-DD, optionally followed by T (or a space) hh:mm[:ss[.fraction]] and an offset.
 const ISO_8601 =

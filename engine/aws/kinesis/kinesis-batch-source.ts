@@ -2,10 +2,17 @@ import type { Offsets } from '../../checkpoint/checkpoint-store.js';
 import type { BatchInput, DeadLetter } from '../../runtime/dead-letter.js';
 import type { BatchSource } from '../../runtime/stream-execution.js';
 import type { Row } from '../../types.js';
-import type { RecordDecoder } from './decode-record.js';
+import type { DecodedRecord, RecordDecoder } from './decode-record.js';
 import { KinesisRangeMismatchError, KinesisSourceConfigError } from './errors.js';
 import { isHeartbeat } from './heartbeat.js';
-import { isAfter, type SequenceNumber, sortBySequenceNumber } from './sequence-numbers.js';
+import {
+  compareSequenceNumbers,
+  firstIndexAfter,
+  firstIndexAtOrAfter,
+  inRange,
+  orderBySequenceNumber,
+  type SequenceNumber,
+} from './sequence-numbers.js';
 import { readShardOffset, type ShardOffset, shardOffsets } from './shard-offsets.js';
 import { type AnyKinesisRecord, type ShardRecord, toShardRecord } from './shard-record.js';
 
@@ -61,6 +68,8 @@ export interface KinesisBatchSourceOptions {
  */
 export class KinesisBatchSource implements BatchSource {
   private readonly records: readonly ShardRecord[];
+  /** The records' sequence numbers (ascending, like `records`), for binary searches. */
+  private readonly keys: readonly SequenceNumber[];
 
   constructor(private readonly options: KinesisBatchSourceOptions) {
     if (options.maxRecordsPerBatch !== undefined && !(options.maxRecordsPerBatch >= 1)) {
@@ -68,18 +77,18 @@ export class KinesisBatchSource implements BatchSource {
         `maxRecordsPerBatch must be at least 1 (got ${options.maxRecordsPerBatch}); leave it out for one batch per invocation.`,
       );
     }
-    this.records = sortBySequenceNumber(
+    const ordered = orderBySequenceNumber(
       options.records.map(toShardRecord),
       (record) => record.sequenceNumber,
     );
+    this.records = ordered.items;
+    this.keys = ordered.keys;
   }
 
   /** The invocation's records after `offsets` (all of them for empty offsets), in sequence order. */
   recordsAfter(offsets: Offsets): readonly ShardRecord[] {
     const committed = readShardOffset(offsets)?.seq;
-    return committed === undefined
-      ? this.records
-      : this.records.filter((r) => isAfter(r.sequenceNumber, committed));
+    return committed === undefined ? this.records : this.records.slice(firstIndexAfter(this.keys, committed));
   }
 
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
@@ -105,7 +114,12 @@ export class KinesisBatchSource implements BatchSource {
     const after = readShardOffset(start)?.seq;
     if (to === undefined || to.seq === after) return { rows: new Map(), deadLetters: [] };
     const records = await this.recordsOf(after, to);
-    const decoded = await Promise.all(records.map((record) => this.options.decode(record)));
+    // Decoders answer synchronously unless a schema validates asynchronously: await only those.
+    const decoded = new Array<DecodedRecord>(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const result = this.options.decode(records[i]!);
+      decoded[i] = result instanceof Promise ? await result : result;
+    }
     const rows = new Map<string, Row[]>();
     const deadLetters: DeadLetter[] = [];
     for (const item of decoded) {
@@ -125,7 +139,7 @@ export class KinesisBatchSource implements BatchSource {
     after: SequenceNumber | undefined,
     to: ShardOffset,
   ): Promise<readonly ShardRecord[]> {
-    const held = this.records.filter((record) => inBatch(record.sequenceNumber, after, to));
+    const held = this.heldInBatch(after, to);
     if (held.length === to.count) return held;
     const refetch = this.options.refetch;
     const range: RecordRange = {
@@ -142,20 +156,27 @@ export class KinesisBatchSource implements BatchSource {
       refetched,
     });
     if (refetch === undefined) throw new KinesisRangeMismatchError(describe(held.length, false));
-    const fetched = sortBySequenceNumber(await refetch(range), (record) => record.sequenceNumber).filter(
-      (record) => inBatch(record.sequenceNumber, after, to),
-    );
+    const fetched = orderBySequenceNumber(
+      await refetch(range),
+      (record) => record.sequenceNumber,
+    ).items.filter((record) => inBatch(record.sequenceNumber, after, to));
     if (fetched.length !== to.count) throw new KinesisRangeMismatchError(describe(fetched.length, true));
     return fetched;
+  }
+
+  /** This invocation's records in the batch range: one contiguous run of the ordered records. */
+  private heldInBatch(after: SequenceNumber | undefined, to: ShardOffset): readonly ShardRecord[] {
+    const keys = this.keys;
+    let start = after === undefined ? 0 : firstIndexAfter(keys, after);
+    if (to.first !== undefined) start = Math.max(start, firstIndexAtOrAfter(keys, to.first));
+    const end = firstIndexAfter(keys, to.seq);
+    return start < end ? this.records.slice(start, end) : [];
   }
 }
 
 /** In the batch range: after the previous end, at or after the batch's first record, at or before its last. */
 function inBatch(seq: SequenceNumber, after: SequenceNumber | undefined, to: ShardOffset): boolean {
-  const value = BigInt(seq);
   return (
-    (after === undefined || value > BigInt(after)) &&
-    (to.first === undefined || value >= BigInt(to.first)) &&
-    value <= BigInt(to.seq)
+    inRange(seq, after, to.seq) && (to.first === undefined || compareSequenceNumbers(seq, to.first) >= 0)
   );
 }

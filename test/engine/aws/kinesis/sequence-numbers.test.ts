@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   compareSequenceNumbers,
@@ -7,6 +8,11 @@ import {
   maxSequenceNumber,
   sortBySequenceNumber,
 } from '../../../../engine/aws/kinesis/index.js';
+import {
+  firstIndexAfter,
+  firstIndexAtOrAfter,
+  orderBySequenceNumber,
+} from '../../../../engine/aws/kinesis/sequence-numbers.js';
 
 // Real sequence numbers: a 56-digit one and longer/shorter ones of other stream generations.
 const short = '4954';
@@ -52,5 +58,42 @@ describe('Kinesis sequence numbers', () => {
     for (const bad of ['', '01', '1.5', '-1', 'abc', 12, undefined, '1'.repeat(129)]) {
       expect(isSequenceNumber(bad), String(bad)).toBe(false);
     }
+  });
+});
+
+describe('sequence-number order without BigInt parsing', () => {
+  // Canonical decimal strings of 1 to 60 digits, often sharing long prefixes as real ones do.
+  const canonical = fc.oneof(
+    fc.bigInt({ min: 0n, max: 10n ** 60n }).map((n) => n.toString()),
+    fc.bigInt({ min: 0n, max: 999n }).map((n) => (BigInt(s56) + n).toString()),
+  );
+
+  it('orders exactly as BigInt does', () => {
+    fc.assert(
+      fc.property(canonical, canonical, (a, b) => {
+        const expected = BigInt(a) < BigInt(b) ? -1 : BigInt(a) > BigInt(b) ? 1 : 0;
+        expect(Math.sign(compareSequenceNumbers(a, b))).toBe(expected);
+        expect(isAfter(a, b)).toBe(BigInt(a) > BigInt(b));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('finds range bounds by binary search as a BigInt filter would', () => {
+    fc.assert(
+      fc.property(fc.array(canonical, { maxLength: 40 }), canonical, (items, bound) => {
+        const { items: ordered, keys } = orderBySequenceNumber(items, (item) => item);
+        const reference = [...new Set(items)].sort((x, y) => (BigInt(x) < BigInt(y) ? -1 : 1));
+        expect(ordered).toEqual(reference);
+        expect(keys).toEqual(reference);
+        expect(ordered.slice(firstIndexAfter(keys, bound))).toEqual(
+          reference.filter((seq) => BigInt(seq) > BigInt(bound)),
+        );
+        expect(ordered.slice(firstIndexAtOrAfter(keys, bound))).toEqual(
+          reference.filter((seq) => BigInt(seq) >= BigInt(bound)),
+        );
+      }),
+      { numRuns: 1000 },
+    );
   });
 });
