@@ -10,6 +10,7 @@ import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
 import { WatermarkExec } from '../operators/watermark.js';
 import type { PlanNode, StatelessNode } from '../plan/nodes.js';
+import { requiredColumns } from '../plan/required-columns.js';
 import type { PhysicalOperator, StatefulOperator } from './operator.js';
 import { watermarkedColumnsOf } from './watermarked-columns.js';
 
@@ -33,6 +34,8 @@ export interface CompileContext {
   registerStateful(operator: StatefulOperator): void;
   /** Columns carrying a watermark in the rows leaving `node`. */
   watermarkedColumns(node: PlanNode): ReadonlySet<string>;
+  /** Columns read downstream of `node`, `undefined` for all (see `requiredColumns`). */
+  requiredColumns(node: PlanNode): ReadonlySet<string> | undefined;
 }
 
 /**
@@ -51,6 +54,7 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
     nextStatefulId: (kind) => `${kind}-${statefulCount++}`,
     registerStateful: (operator) => statefulOperators.push(operator),
     watermarkedColumns: watermarkedColumnsOf,
+    requiredColumns: requiredColumns(query.plan),
   };
 
   function compile(node: PlanNode): PhysicalOperator {

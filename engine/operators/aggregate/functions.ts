@@ -13,6 +13,11 @@ export interface AggregateFunction<Acc = any, Out = unknown> {
   readonly name: string;
   /** The input column, if any; part of the plan fingerprint. */
   readonly column?: string;
+  /**
+   * Every column `add` reads. Lets the planner drop the other columns before the aggregation
+   * (column pruning); leave it out when unknown and every column is kept.
+   */
+  readonly reads?: readonly string[];
   init(): Acc;
   add(acc: Acc, row: Row): Acc;
   merge(a: Acc, b: Acc): Acc;
@@ -26,6 +31,7 @@ export function count(column?: string): AggregateFunction<number, number> {
   return {
     name: 'count',
     ...(column === undefined ? {} : { column }),
+    reads: column === undefined ? [] : [column],
     init: () => 0,
     add: column === undefined ? (acc) => acc + 1 : (acc, row) => (isPresent(row[column]) ? acc + 1 : acc),
     merge: (a, b) => a + b,
@@ -38,6 +44,7 @@ export function sum(column: string): AggregateFunction<number | null, number | n
   return {
     name: 'sum',
     column,
+    reads: [column],
     init: () => null,
     add: (acc, row) => {
       const value = row[column];
@@ -53,6 +60,7 @@ export function avg(column: string): AggregateFunction<[number, number], number 
   return {
     name: 'avg',
     column,
+    reads: [column],
     init: () => [0, 0],
     add: (acc, row) => {
       const value = row[column];
@@ -75,6 +83,7 @@ function extreme(name: 'min' | 'max', column: string, better: (a: Comparable, b:
   const fn: AggregateFunction<Comparable | null, Comparable | null> = {
     name,
     column,
+    reads: [column],
     init: () => null,
     add: (acc, row) => {
       const value = row[column];
@@ -102,6 +111,7 @@ export function approxCountDistinct(column: string, rsd = 0.05): AggregateFuncti
   return {
     name: `approxCountDistinct(${precision})`,
     column,
+    reads: [column],
     init: () => hllNew(precision),
     add: (acc, row) => {
       const value = row[column];
@@ -118,6 +128,7 @@ export function collectList(column: string): AggregateFunction<unknown[], unknow
   return {
     name: 'collectList',
     column,
+    reads: [column],
     init: () => [],
     add: (acc, row) => {
       const value = row[column];

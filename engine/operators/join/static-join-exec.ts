@@ -22,14 +22,17 @@ import { joinedRow, joinKeyOf } from './join-rows.js';
  * read when the query is compiled; changing them later has no effect on a running query.
  */
 export class StaticJoinExec implements PhysicalOperator {
-  /** Static rows by encoded join key, in their original order. */
-  private readonly index = new Map<string, Row[]>();
+  /** Static rows by join key, in their original order (see {@link StaticKeyIndex}). */
+  private readonly index = new StaticKeyIndex();
   /** Non-key columns of the static side, in first-seen order: the nulls of an outer row. */
   private readonly nullColumns: readonly string[];
+  /** The columns the output rows need (column pruning), or `undefined` to keep every column. */
+  private readonly keep: readonly string[] | undefined;
 
   constructor(
     private readonly child: PhysicalOperator,
     private readonly node: StaticJoinNode,
+    required?: ReadonlySet<string>,
   ) {
     if (node.how === 'right_outer') {
       throw new InvalidQueryError(
@@ -41,36 +44,91 @@ export class StaticJoinExec implements PhysicalOperator {
     const columns = new Set<string>();
     for (const row of node.rows) {
       for (const column of Object.keys(row)) if (!node.on.includes(column)) columns.add(column);
-      const key = joinKeyOf(row, node.on);
-      if (key === undefined) continue;
-      const bucket = this.index.get(key);
-      if (bucket === undefined) this.index.set(key, [row]);
-      else bucket.push(row);
+      this.index.add(row, node.on);
     }
-    this.nullColumns = [...columns];
+    this.keep = required === undefined ? undefined : [...required];
+    this.nullColumns = [...columns].filter((column) => required === undefined || required.has(column));
   }
 
   async execute(ctx: OperatorContext): Promise<Row[]> {
     const input = await this.child.execute(ctx);
     const output: Row[] = [];
     const outer = this.node.how === 'left_outer';
+    const keep = this.keep;
     for (const row of input) {
-      const key = joinKeyOf(row, this.node.on);
-      const matches = key === undefined ? undefined : this.index.get(key);
-      if (matches !== undefined) for (const match of matches) output.push(joinedRow(row, match));
-      else if (outer) output.push(this.nullPadded(row));
+      const matches = this.index.matches(row, this.node.on);
+      if (matches !== undefined) {
+        for (const match of matches)
+          output.push(keep === undefined ? joinedRow(row, match) : prunedRow(row, match, keep));
+      } else if (outer)
+        output.push(this.nullPadded(keep === undefined ? { ...row } : prunedRow(row, undefined, keep)));
     }
     return output;
   }
 
-  private nullPadded(row: Row): Row {
-    const out: Row = { ...row };
+  private nullPadded(out: Row): Row {
     for (const column of this.nullColumns) if (!Object.hasOwn(out, column)) out[column] = null;
     return out;
   }
 }
 
+/**
+ * The joined row restricted to `keep`: each kept column from the static side if it has it (as in
+ * {@link joinedRow}, the right side wins), else from the stream row; absent on both, absent here.
+ */
+function prunedRow(left: Row, right: Row | undefined, keep: readonly string[]): Row {
+  const out: Row = {};
+  for (const column of keep) {
+    if (right !== undefined && Object.hasOwn(right, column)) out[column] = right[column];
+    else if (Object.hasOwn(left, column)) out[column] = left[column];
+  }
+  return out;
+}
+
+/**
+ * Static rows by join key. A single-column key whose value is a string, number or boolean is
+ * looked up by the value itself (a Map keeps `1`, `"1"` and `true` apart, as the JSON encoding
+ * does) — no string built per stream row; other keys go through {@link joinKeyOf}'s encoding,
+ * in a map of their own so the two kinds can never collide.
+ */
+class StaticKeyIndex {
+  private readonly byValue = new Map<string | number | boolean, Row[]>();
+  private readonly byEncoding = new Map<string, Row[]>();
+
+  add(row: Row, on: readonly string[]): void {
+    const direct = directKey(row, on);
+    if (direct !== undefined) {
+      push(this.byValue, direct, row);
+      return;
+    }
+    const key = joinKeyOf(row, on);
+    if (key !== undefined) push(this.byEncoding, key, row);
+  }
+
+  matches(row: Row, on: readonly string[]): Row[] | undefined {
+    const direct = directKey(row, on);
+    if (direct !== undefined) return this.byValue.get(direct);
+    const key = joinKeyOf(row, on);
+    return key === undefined ? undefined : this.byEncoding.get(key);
+  }
+}
+
+function directKey(row: Row, on: readonly string[]): string | number | boolean | undefined {
+  if (on.length !== 1) return undefined;
+  const value = row[on[0]!];
+  const type = typeof value;
+  return type === 'string' || type === 'boolean' || (type === 'number' && !Number.isNaN(value))
+    ? (value as string | number | boolean)
+    : undefined;
+}
+
+function push<K>(map: Map<K, Row[]>, key: K, row: Row): void {
+  const bucket = map.get(key);
+  if (bucket === undefined) map.set(key, [row]);
+  else bucket.push(row);
+}
+
 /** Compiles a `staticJoin` plan node (called from `compileExtension`). */
 export function compileStaticJoin(node: StaticJoinNode, ctx: CompileContext): PhysicalOperator {
-  return new StaticJoinExec(ctx.compile(node.child), node);
+  return new StaticJoinExec(ctx.compile(node.child), node, ctx.requiredColumns(node));
 }
