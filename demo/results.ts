@@ -63,9 +63,10 @@ async function sessions(target: Target, watermarks: readonly ShardLine[]): Promi
   return (
     `sessions — flatMapGroupsWithState with a 30-minute event-time timeout, JSON Lines, update: ${lines.length} sessions, ${closed} closed\n` +
     formatTable(['user', 'start', 'end', 'views', 'pages', 'status'], lines) +
-    `a session closes once its shard's watermark passes its end + 30 min; watermarks: ${perShard}.\n` +
-    'Each shard keeps its own watermark, and event time moves only with data: a quiet shard keeps its sessions open\n' +
-    "(Spark's behaviour) unless the query sets writeStream.idleWatermark(…).\n"
+    `a session closes once the query's watermark passes its end + 30 min; watermarks: ${perShard}.\n` +
+    "The shards share one watermark (the highest event time − delay, Spark's rule); a quiet shard catches up when its\n" +
+    'heartbeat runs it. Event time moves only with data: when every shard is quiet, sessions stay open unless the\n' +
+    'query sets writeStream.idleWatermark(…).\n'
   );
 }
 

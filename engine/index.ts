@@ -12,16 +12,27 @@ export {
   staticRows,
 } from './api/data-stream.js';
 export { sessionWindow, window } from './api/windows.js';
-export { DataStreamWriter, type QueryDefinition, type WatermarkPolicy } from './api/writer.js';
+export {
+  DataStreamWriter,
+  DEFAULT_SHARD_WATERMARK,
+  type QueryDefinition,
+  type ShardWatermarkPolicy,
+  type WatermarkPolicy,
+} from './api/writer.js';
 export type {
   Checkpoint,
   CheckpointStore,
   CommittedBatch,
   Offsets,
+  PartitionWatermark,
   PlannedBatch,
   WatermarkState,
 } from './checkpoint/checkpoint-store.js';
-export { MemoryCheckpointStore } from './checkpoint/memory-checkpoint-store.js';
+export {
+  MemoryCheckpointStore,
+  type MemoryCheckpointStoreOptions,
+  MemoryCheckpointTable,
+} from './checkpoint/memory-checkpoint-store.js';
 export {
   CheckpointConflictError,
   IncompatiblePlanError,
@@ -57,6 +68,7 @@ export { compileQuery, type PhysicalPlan } from './runtime/compile.js';
 export type { BatchInput, DeadLetter } from './runtime/dead-letter.js';
 export type { RejectedRow } from './runtime/operator.js';
 export type { PhaseDurations, QueryProgress, StateOperatorProgress } from './runtime/progress.js';
+export { type QueryWatermarkInput, queryWatermark } from './runtime/query-watermark.js';
 export {
   type BatchSource,
   StreamExecution,

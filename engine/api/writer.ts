@@ -7,6 +7,21 @@ import type { Duration, OutputMode, Row } from '../types.js';
 /** How several watermarks combine into the global one (Spark's `multipleWatermarkPolicy`). */
 export type WatermarkPolicy = 'min' | 'max';
 
+/**
+ * How the shards (query partitions) of a query share one watermark:
+ * - `max` (default, Spark's rule across partitions): the maximum event time seen on any shard
+ *   minus the delay. Windows close as soon as the stream as a whole has moved on, even on a shard
+ *   that gets no more data; rows of a shard that lags behind the others are late.
+ * - `min`: the slowest shard's watermark; nothing a lagging shard sends is late, but one quiet
+ *   shard holds every window open (unless the idle policy moves it).
+ * - `per-shard`: each shard keeps its own watermark (the first design); a quiet shard's windows
+ *   never close without the idle policy.
+ */
+export type ShardWatermarkPolicy = 'max' | 'min' | 'per-shard';
+
+/** @see ShardWatermarkPolicy */
+export const DEFAULT_SHARD_WATERMARK: ShardWatermarkPolicy = 'max';
+
 /** A complete, checked query: what runtimes (test kit, local runner, Lambda) execute. */
 export interface QueryDefinition {
   readonly name: string;
@@ -14,6 +29,8 @@ export interface QueryDefinition {
   readonly outputMode: OutputMode;
   readonly sink: SinkSpec;
   readonly watermarkPolicy: WatermarkPolicy;
+  /** How shards share the watermark. @default {@link DEFAULT_SHARD_WATERMARK} */
+  readonly shardWatermark?: ShardWatermarkPolicy;
   /** The idle-watermark policy: see {@link DataStreamWriter.idleWatermark}. */
   readonly idleWatermarkMs?: number;
 }
@@ -31,6 +48,7 @@ export class DataStreamWriter<T extends object> {
   private sink: SinkSpec = { kind: 'memory' };
   private policy: WatermarkPolicy = 'min';
   private idleMs: number | undefined;
+  private shards: ShardWatermarkPolicy = DEFAULT_SHARD_WATERMARK;
 
   constructor(private readonly plan: PlanNode) {}
 
@@ -78,6 +96,16 @@ export class DataStreamWriter<T extends object> {
   }
 
   /**
+   * How the query's shards share one watermark (see {@link ShardWatermarkPolicy}). Stored with
+   * the checkpoint: restarting a query with a different policy fails fast.
+   * @default 'max'
+   */
+  shardWatermark(policy: ShardWatermarkPolicy): this {
+    this.shards = policy;
+    return this;
+  }
+
+  /**
    * Lets the watermark advance on a partition (a Kinesis shard) that receives no input: once it
    * has been quiet for `after` of processing time, each trigger (the heartbeat on Lambda) treats
    * it as having seen event time `now − after`. Windows then close and event-time timeouts fire
@@ -98,6 +126,7 @@ export class DataStreamWriter<T extends object> {
       outputMode: this.mode,
       sink: this.sink,
       watermarkPolicy: this.policy,
+      shardWatermark: this.shards,
       ...(this.idleMs === undefined ? {} : { idleWatermarkMs: this.idleMs }),
     };
     checkQuery(query);

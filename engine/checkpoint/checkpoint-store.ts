@@ -57,6 +57,25 @@ export interface CommittedBatch {
    * `StateStore.versioning`): sealed by the store before the commit, opaque to everything else.
    */
   readonly stateVersion?: StateVersion;
+  /**
+   * The partitions this one took over after a reshard (its parents, set by adoption and carried
+   * by every later commit): their checkpoints stay but no longer count for the query's watermark.
+   */
+  readonly parents?: readonly string[];
+}
+
+/**
+ * What one partition's commit says about event time, as the other partitions of the query read
+ * it to compute the query's watermark (`runtime/query-watermark.ts`).
+ */
+export interface PartitionWatermark {
+  readonly partition: string;
+  /** The partition's own watermarks after its last commit (its event times − delay). */
+  readonly watermark: WatermarkState;
+  /** The watermark the partition's last batch ran with. */
+  readonly batchWatermarkMs: TimestampMs;
+  /** Partitions it took over after a reshard. */
+  readonly parents?: readonly string[];
 }
 
 /** The checkpoint of one query partition (a query, or a query's Kinesis shard). */
@@ -88,4 +107,10 @@ export interface CheckpointStore {
   nextBatchId(): Promise<BatchId>;
   plan(batch: PlannedBatch): Promise<void>;
   commit(batch: CommittedBatch): Promise<void>;
+  /**
+   * The committed watermarks of every partition of the query (this one included; partitions
+   * with no commit are absent), read strongly consistently in one request where the store can:
+   * how a partition learns the others' event time for the query-wide watermark.
+   */
+  partitionWatermarks(): Promise<PartitionWatermark[]>;
 }

@@ -1,15 +1,78 @@
 import { CheckpointConflictError } from '../errors.js';
 import type { BatchId } from '../types.js';
-import type { Checkpoint, CheckpointStore, CommittedBatch, PlannedBatch } from './checkpoint-store.js';
+import type {
+  Checkpoint,
+  CheckpointStore,
+  CommittedBatch,
+  PartitionWatermark,
+  PlannedBatch,
+} from './checkpoint-store.js';
+
+/**
+ * The checkpoints of one query's partitions, as the DynamoDB table holds them (one item per
+ * partition plus the query's batch-id counter): the stores of a query's partitions share one, so
+ * batch ids are unique per query and each partition can read the others' watermarks.
+ */
+export class MemoryCheckpointTable {
+  private readonly stores = new Map<string, MemoryCheckpointStore>();
+  /** The last batch id handed out for the query. */
+  lastAllocated: BatchId = -1;
+
+  /** The store of one partition (created on first use). */
+  partition(partition: string): MemoryCheckpointStore {
+    let store = this.stores.get(partition);
+    if (store === undefined) {
+      store = new MemoryCheckpointStore({ table: this, partition });
+    }
+    return store;
+  }
+
+  /** @internal called by a store's constructor */
+  register(partition: string, store: MemoryCheckpointStore): void {
+    if (this.stores.has(partition)) throw new Error(`Partition ${partition} already has a checkpoint store.`);
+    this.stores.set(partition, store);
+  }
+
+  partitionWatermarks(): PartitionWatermark[] {
+    const found: PartitionWatermark[] = [];
+    for (const [partition, store] of this.stores) {
+      const committed = store.peekCommitted();
+      if (committed === undefined) continue;
+      found.push(
+        structuredClone({
+          partition,
+          watermark: committed.watermark,
+          batchWatermarkMs: committed.batchWatermarkMs,
+          ...(committed.parents === undefined ? {} : { parents: committed.parents }),
+        }),
+      );
+    }
+    return found;
+  }
+}
+
+export interface MemoryCheckpointStoreOptions {
+  /** The table shared with the query's other partitions. @default a table of its own */
+  readonly table?: MemoryCheckpointTable;
+  /** @default '0' */
+  readonly partition?: string;
+}
 
 /** The in-memory {@link CheckpointStore}, with the same conditional semantics as DynamoDB's. */
 export class MemoryCheckpointStore implements CheckpointStore {
   private checkpoint: Checkpoint | undefined;
-  private lastAllocated: BatchId = -1;
+  private readonly table: MemoryCheckpointTable;
+  readonly partition: string;
   /** Every planned batch, kept for the test kit's replay helper (Spark's offset log). */
   readonly plans = new Map<BatchId, PlannedBatch>();
   /** Every commit (Spark's commit log), so a committed batch can be reopened for replay. */
   private readonly commits: CommittedBatch[] = [];
+
+  constructor(options: MemoryCheckpointStoreOptions = {}) {
+    this.table = options.table ?? new MemoryCheckpointTable();
+    this.partition = options.partition ?? '0';
+    this.table.register(this.partition, this);
+  }
 
   async load(): Promise<Checkpoint | undefined> {
     return this.checkpoint && structuredClone(this.checkpoint);
@@ -23,8 +86,17 @@ export class MemoryCheckpointStore implements CheckpointStore {
 
   async nextBatchId(): Promise<BatchId> {
     const committed = this.checkpoint?.committed?.batchId ?? -1;
-    this.lastAllocated = Math.max(this.lastAllocated, committed) + 1;
-    return this.lastAllocated;
+    this.table.lastAllocated = Math.max(this.table.lastAllocated, committed) + 1;
+    return this.table.lastAllocated;
+  }
+
+  async partitionWatermarks(): Promise<PartitionWatermark[]> {
+    return this.table.partitionWatermarks();
+  }
+
+  /** @internal the last commit, uncopied, for the table */
+  peekCommitted(): CommittedBatch | undefined {
+    return this.checkpoint?.committed;
   }
 
   async plan(batch: PlannedBatch): Promise<void> {

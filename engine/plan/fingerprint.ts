@@ -1,4 +1,4 @@
-import type { QueryDefinition } from '../api/writer.js';
+import { DEFAULT_SHARD_WATERMARK, type QueryDefinition } from '../api/writer.js';
 import { watermarkedColumnsOf } from '../runtime/watermarked-columns.js';
 import { type AggregateNode, type PlanNode, walkPlan } from './nodes.js';
 
@@ -28,7 +28,10 @@ const FINGERPRINT_VERSION = 2;
  *   every group). Switching between them would leave rows without an expiry that are never evicted,
  *   or a "complete" table missing the groups already evicted;
  * - each **`withWatermark` column**, in plan order: the checkpoint keeps one watermark per
- *   `withWatermark`, by position.
+ *   `withWatermark`, by position;
+ * - with a watermark, the **shard watermark policy** (`shardWatermark`, absent from fingerprints
+ *   written before it existed, which read as `per-shard`): it decides which windows a batch closes,
+ *   so a change between deploys fails fast and names the setting rather than mixing two rules.
  *
  * What it leaves out, on purpose: stateless steps (filters, maps, projections, stream-static
  * joins), so they may change across restarts; **watermark delays**, which Spark also lets change:
@@ -39,12 +42,17 @@ const FINGERPRINT_VERSION = 2;
 export function describePlan(query: QueryDefinition): string {
   const sources: string[] = [];
   const operators: unknown[] = [];
+  let watermarked = false;
   walkPlan(query.plan, (node) => {
     if (node.kind === 'source' && !sources.includes(node.name)) sources.push(node.name);
+    if (node.kind === 'watermark') watermarked = true;
     const described = describeNode(node, query);
     if (described !== undefined) operators.push(described);
   });
-  return JSON.stringify({ v: FINGERPRINT_VERSION, query: query.name, sources, operators });
+  const shardWatermark = watermarked
+    ? { shardWatermark: query.shardWatermark ?? DEFAULT_SHARD_WATERMARK }
+    : {};
+  return JSON.stringify({ v: FINGERPRINT_VERSION, query: query.name, sources, operators, ...shardWatermark });
 }
 
 function describeNode(node: PlanNode, query: QueryDefinition): unknown {
@@ -80,6 +88,7 @@ interface Fingerprint {
   readonly query: string;
   readonly sources?: readonly string[];
   readonly operators: readonly unknown[];
+  readonly shardWatermark?: string;
 }
 
 /**
@@ -104,6 +113,10 @@ export function firstDifference(stored: string, current: string): string {
   const was = before.operators.map((operator) => JSON.stringify(operator));
   const is = after.operators.map((operator) => JSON.stringify(operator));
   const i = firstMismatch(was, is);
+  if (i === undefined && before.shardWatermark !== after.shardWatermark) {
+    const stored = before.shardWatermark ?? 'per-shard';
+    return `the shard watermark policy was '${stored}' and is now '${after.shardWatermark ?? 'per-shard'}' (set writeStream.shardWatermark('${stored}') to keep the checkpoint's rule)`;
+  }
   if (i === undefined) {
     return before.query !== after.query
       ? `the query name changed from '${before.query}'`

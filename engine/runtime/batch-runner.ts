@@ -178,6 +178,7 @@ export async function runPlannedBatch(
       deps.query.watermarkPolicy,
     ),
     ...lastInputAt(previous, batch, input),
+    ...(previous?.parents === undefined ? {} : { parents: previous.parents }),
     stateRows: Object.fromEntries(stateOperators.map((op) => [op.operatorId, op.numRowsTotal])),
     ...(stateVersion === undefined ? {} : { stateVersion }),
   };

@@ -1,4 +1,4 @@
-import type { QueryDefinition } from '../api/writer.js';
+import { DEFAULT_SHARD_WATERMARK, type QueryDefinition } from '../api/writer.js';
 import type {
   Checkpoint,
   CheckpointStore,
@@ -16,7 +16,7 @@ import { type BatchOutcome, type PhaseHook, runPlannedBatch } from './batch-runn
 import { compileQuery, type PhysicalPlan } from './compile.js';
 import type { BatchInput } from './dead-letter.js';
 import { emptyDurations } from './progress.js';
-import { INITIAL_WATERMARK } from './watermark-tracker.js';
+import { type BatchWatermarks, queryWatermark } from './query-watermark.js';
 
 /** Where a stream execution gets its input. Offsets are opaque to the engine. */
 export interface BatchSource {
@@ -54,8 +54,10 @@ export interface StreamExecutionOptions {
  * checkpoint = load()                       // fingerprint must match the plan
  * if checkpoint.pending:                    // a batch was planned but not committed
  *   rerun exactly pending (same range, batch time, watermark) → commit
- * else if source has data after committed.endOffsets:
- *   plan batch (new id, now, watermark from the commit) → WAL → run → commit
+ * watermark = the query's watermark: this partition's commit and (unless per-shard) the other
+ *             partitions' committed event times, one read (runtime/query-watermark.ts)
+ * if source has data after committed.endOffsets:
+ *   plan batch (new id, now, watermark) → WAL → run → commit
  * else if a stateful operator needs a no-data batch (watermark moved, processing-time timeouts):
  *   plan an empty batch → WAL → run → commit
  * ```
@@ -88,14 +90,43 @@ export class StreamExecution {
     const durations = emptyDurations();
     const t0 = performance.now();
     const end = await this.options.source.nextEndOffsets(committedOffsets);
+    const watermarks = await this.nextWatermark();
     durations.latestOffset = Math.round(performance.now() - t0);
-    if (end !== undefined) return this.planAndRun(committedOffsets, end, false, durations);
-    if (this.noDataBatchDue()) return this.planAndRun(committedOffsets, committedOffsets, true, durations);
+    if (end !== undefined) return this.planAndRun(committedOffsets, end, watermarks, false, durations);
+    if (this.noDataBatchDue(watermarks.evictionMs)) {
+      return this.planAndRun(committedOffsets, committedOffsets, watermarks, true, durations);
+    }
     const idleEventTimeMs = this.idleEventTime();
     if (idleEventTimeMs !== undefined) {
-      return this.planAndRun(committedOffsets, committedOffsets, true, durations, idleEventTimeMs);
+      return this.planAndRun(
+        committedOffsets,
+        committedOffsets,
+        watermarks,
+        true,
+        durations,
+        idleEventTimeMs,
+      );
     }
     return undefined;
+  }
+
+  /**
+   * The watermark the next batch runs with. Unless each shard keeps its own, this reads every
+   * partition's committed event times (one strongly consistent read per batch), so a quiet shard
+   * closes its windows when another shard's event time moves on.
+   */
+  private async nextWatermark(): Promise<BatchWatermarks> {
+    const own = this.checkpoint?.committed;
+    const shards = this.options.query.shardWatermark ?? DEFAULT_SHARD_WATERMARK;
+    const needsPeers = shards !== 'per-shard' && this.plan.watermarkIds.length > 0;
+    return queryWatermark({
+      partition: this.partition,
+      own,
+      partitions: needsPeers ? await this.options.checkpoints.partitionWatermarks() : [],
+      watermarkIds: this.plan.watermarkIds,
+      inputs: this.options.query.watermarkPolicy,
+      shards,
+    });
   }
 
   /** Runs batches until none is due; returns their outcomes in order. */
@@ -108,11 +139,11 @@ export class StreamExecution {
     }
   }
 
-  private noDataBatchDue(): boolean {
+  private noDataBatchDue(nextWatermarkMs: number): boolean {
     const committed = this.checkpoint?.committed;
     const last = committed && this.lastPlanned;
     if (committed === undefined || last === undefined) return false;
-    const query = { nextWatermarkMs: committed.watermark.globalMs, nowMs: this.options.clock.nowMs(), last };
+    const query = { nextWatermarkMs, nowMs: this.options.clock.nowMs(), last };
     return this.plan.statefulOperators.some((operator) => operator.needsNoDataBatch(query));
   }
 
@@ -138,6 +169,7 @@ export class StreamExecution {
   private async planAndRun(
     start: Offsets,
     end: Offsets,
+    watermarks: BatchWatermarks,
     isNoDataBatch: boolean,
     durations = emptyDurations(),
     idleEventTimeMs?: number,
@@ -149,8 +181,8 @@ export class StreamExecution {
       startOffsets: start,
       endOffsets: end,
       batchTimestampMs: this.options.clock.nowMs(),
-      watermarkForLateEventsMs: committed?.batchWatermarkMs ?? 0,
-      watermarkForEvictionMs: (committed?.watermark ?? INITIAL_WATERMARK).globalMs,
+      watermarkForLateEventsMs: watermarks.lateEventsMs,
+      watermarkForEvictionMs: watermarks.evictionMs,
       isFirstBatch: committed === undefined,
       isNoDataBatch,
       ...(idleEventTimeMs === undefined ? {} : { idleEventTimeMs }),

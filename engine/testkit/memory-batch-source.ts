@@ -2,14 +2,26 @@ import type { Offsets } from '../checkpoint/checkpoint-store.js';
 import type { BatchInput } from '../runtime/dead-letter.js';
 import type { BatchSource } from '../runtime/stream-execution.js';
 import type { Row } from '../types.js';
-import type { MemoryStream } from './memory-stream.js';
+import type { Chunk, MemoryStream } from './memory-stream.js';
 
-/** Offsets are the number of chunks consumed per stream; each `addData` call is one batch. */
+/**
+ * Offsets are the number of chunks consumed per stream; each `addData` call is one batch. A source
+ * reads the chunks of one partition (`addDataTo`; `addData` adds to partition `'0'`).
+ */
 export class MemoryBatchSource implements BatchSource {
-  private readonly streams: ReadonlyMap<string, MemoryStream<any>>;
+  private readonly streams: ReadonlyMap<string, { readonly chunks: readonly Chunk[] }>;
 
-  constructor(streams: readonly MemoryStream<any>[]) {
-    this.streams = new Map(streams.map((stream) => [stream.name, stream]));
+  constructor(streams: readonly MemoryStream<any>[], partition = '0') {
+    this.streams = new Map(
+      streams.map((stream) => [
+        stream.name,
+        {
+          get chunks() {
+            return stream.chunks.filter((chunk) => (chunk.partition ?? '0') === partition);
+          },
+        },
+      ]),
+    );
   }
 
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {

@@ -8,6 +8,8 @@ export interface Chunk {
   /** Global order of `addData` calls across all memory streams: one micro-batch each. */
   readonly seq: number;
   readonly rows: readonly Row[];
+  /** The query partition (a Kinesis shard) the rows arrive on. @default '0' */
+  readonly partition?: string;
 }
 
 /**
@@ -31,6 +33,15 @@ export class MemoryStream<T extends object> {
   /** Adds rows as one micro-batch. */
   addData(...rows: T[]): this {
     this.chunks.push({ seq: nextChunkSeq++, rows: structuredClone(rows) as Row[] });
+    return this;
+  }
+
+  /**
+   * Adds rows as one micro-batch of one partition (a Kinesis shard), for tests of queries that
+   * run on several partitions: `new StreamTest(query, [stream], { partitions: ['a', 'b'] })`.
+   */
+  addDataTo(partition: string, ...rows: T[]): this {
+    this.chunks.push({ seq: nextChunkSeq++, rows: structuredClone(rows) as Row[], partition });
     return this;
   }
 

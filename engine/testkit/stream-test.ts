@@ -1,5 +1,5 @@
 import type { QueryDefinition } from '../api/writer.js';
-import { MemoryCheckpointStore } from '../checkpoint/memory-checkpoint-store.js';
+import { type MemoryCheckpointStore, MemoryCheckpointTable } from '../checkpoint/memory-checkpoint-store.js';
 import type { BatchOutcome, BatchPhase } from '../runtime/batch-runner.js';
 import type { RejectedRow } from '../runtime/operator.js';
 import type { QueryProgress } from '../runtime/progress.js';
@@ -32,6 +32,11 @@ export interface StreamTestOptions {
    * @default 'memory'
    */
   readonly state?: 'memory' | 'changelog';
+  /**
+   * The query's partitions (Kinesis shards), each run by an execution of its own with its own
+   * checkpoint, as on Lambda; rows reach one with `MemoryStream.addDataTo`. @default ['0']
+   */
+  readonly partitions?: readonly string[];
 }
 
 /**
@@ -53,15 +58,21 @@ export class StreamTest {
   stateStore: MemoryStateStore | ChangelogStateStore;
   /** The changelog objects, with `state: 'changelog'`. */
   readonly stateObjects: MemoryStateObjects | undefined;
-  readonly checkpoints = new MemoryCheckpointStore();
+  /** The checkpoints of every partition (the DynamoDB table's role). */
+  readonly checkpointTable = new MemoryCheckpointTable();
+  /** The checkpoint of the first partition. */
+  readonly checkpoints: MemoryCheckpointStore;
   readonly sink = new MemorySink();
+  readonly partitions: readonly string[];
   /** Progress of every batch run, in order (replays included). */
   readonly progress: QueryProgress[] = [];
   /** Rows rejected by operators, in order. */
   readonly rejected: RejectedRow[] = [];
-  private execution: StreamExecution | undefined;
+  private readonly executions = new Map<string, StreamExecution>();
   private outcomes: BatchOutcome[] = [];
   private crashPhase: BatchPhase | undefined;
+  /** The partition that ran the last batch (what `replayLastBatch` replays). */
+  private lastPartition: string;
 
   constructor(
     private query: QueryDefinition,
@@ -71,6 +82,11 @@ export class StreamTest {
     this.clock = new ManualClock(options.startTimeMs ?? 0);
     this.stateObjects = options.state === 'changelog' ? new MemoryStateObjects() : undefined;
     this.stateStore = this.newStateStore();
+    this.partitions = options.partitions ?? ['0'];
+    if (this.partitions.length === 0) throw new Error('StreamTest needs at least one partition.');
+    for (const partition of this.partitions) this.checkpointTable.partition(partition);
+    this.checkpoints = this.checkpointTable.partition(this.partitions[0]!);
+    this.lastPartition = this.partitions[0]!;
   }
 
   private newStateStore(): MemoryStateStore | ChangelogStateStore {
@@ -82,18 +98,36 @@ export class StreamTest {
     });
   }
 
-  /** Processes everything due; returns the output rows of the batches run, in order. */
+  /**
+   * Processes everything due on every partition; returns the output rows of the batches run, in
+   * order. Partitions take turns, one batch each, in the order given, until none has a batch due
+   * (a batch on one partition can make a no-data batch due on another by moving the watermark).
+   */
   async processAllAvailable(): Promise<Row[]> {
-    const outcomes = await this.running().processAllAvailable();
+    const outcomes: BatchOutcome[] = [];
+    for (let ran = true; ran; ) {
+      ran = false;
+      for (const partition of this.partitions) {
+        const outcome = await this.running(partition).runNextBatch();
+        if (outcome === undefined) continue;
+        outcomes.push(outcome);
+        ran = true;
+      }
+    }
     this.record(outcomes);
     return outcomes.flatMap((outcome) => [...outcome.output]);
   }
 
-  /** Runs at most one batch; returns its outcome, or `undefined` if none was due. */
-  async runOneBatch(): Promise<BatchOutcome | undefined> {
-    const outcome = await this.running().runNextBatch();
+  /** Runs at most one batch (on `partition`); returns its outcome, or `undefined` if none was due. */
+  async runOneBatch(partition = this.partitions[0]!): Promise<BatchOutcome | undefined> {
+    const outcome = await this.running(partition).runNextBatch();
     if (outcome !== undefined) this.record([outcome]);
     return outcome;
+  }
+
+  /** The checkpoint store of one partition. */
+  checkpointsOf(partition: string): MemoryCheckpointStore {
+    return this.checkpointTable.partition(partition);
   }
 
   /** Output rows of the batches run by the last `processAllAvailable` / `runOneBatch`. */
@@ -111,25 +145,28 @@ export class StreamTest {
     return this.sink.allRows();
   }
 
-  /** Makes the next batch throw a {@link SimulatedCrash} right after `phase` completes. */
-  crashAfter(phase: BatchPhase): this {
+  /**
+   * Makes the next batch throw a {@link SimulatedCrash} right after `phase` completes;
+   * `undefined` cancels a crash that no batch has hit yet.
+   */
+  crashAfter(phase: BatchPhase | undefined): this {
     this.crashPhase = phase;
     return this;
   }
 
-  /** Drops the running execution; checkpoint, state and sink stay. */
+  /** Drops the running executions; checkpoints, state and sink stay. */
   stop(): this {
-    this.execution = undefined;
+    this.executions.clear();
     return this;
   }
 
   /**
-   * Starts a new execution from the same checkpoint and state, optionally with a changed query.
-   * With the changelog store, the new execution also gets a new store (a cold container).
+   * Starts new executions from the same checkpoints and state, optionally with a changed query.
+   * With the changelog store, the new executions also get a new store (a cold container).
    */
   restart(query: QueryDefinition = this.query): this {
     this.query = query;
-    this.execution = undefined;
+    this.executions.clear();
     if (this.stateObjects !== undefined) this.stateStore = this.newStateStore();
     return this;
   }
@@ -139,9 +176,10 @@ export class StreamTest {
    * again, a fresh execution replays it) and returns what the replay wrote.
    */
   async replayLastBatch(): Promise<BatchOutcome> {
-    this.checkpoints.reopenLastBatch();
+    const partition = this.lastPartition;
+    this.checkpointsOf(partition).reopenLastBatch();
     this.stop();
-    const outcome = await this.running().runNextBatch();
+    const outcome = await this.running(partition).runNextBatch();
     if (outcome === undefined) throw new Error('replayLastBatch: the reopened batch did not run');
     this.record([outcome]);
     return outcome;
@@ -155,33 +193,37 @@ export class StreamTest {
   private record(outcomes: BatchOutcome[]): void {
     this.outcomes = outcomes;
     for (const outcome of outcomes) {
+      this.lastPartition = outcome.progress.partition;
       this.progress.push(outcome.progress);
       this.rejected.push(...outcome.rejected);
     }
   }
 
-  private running(): StreamExecution {
-    if (this.execution === undefined) {
-      this.execution = new StreamExecution({
+  private running(partition: string): StreamExecution {
+    let execution = this.executions.get(partition);
+    if (execution === undefined) {
+      execution = new StreamExecution({
         query: this.query,
-        source: new MemoryBatchSource(this.streams),
+        source: new MemoryBatchSource(this.streams, partition),
         stateStore: this.stateStore,
-        checkpoints: this.checkpoints,
-        sink: this.boundSink(),
+        checkpoints: this.checkpointsOf(partition),
+        sink: this.boundSink(partition),
         clock: this.clock,
+        partition,
         hook: (phase) => {
           if (this.crashPhase === phase) {
             this.crashPhase = undefined;
-            this.execution = undefined;
+            this.executions.delete(partition);
             throw new SimulatedCrash(phase);
           }
         },
       });
+      this.executions.set(partition, execution);
     }
-    return this.execution;
+    return execution;
   }
 
-  private boundSink(): Sink {
+  private boundSink(partition: string): Sink {
     const spec = this.query.sink;
     const memory = this.sink;
     const console = spec.kind === 'console' ? new ConsoleSink() : undefined;
@@ -194,7 +236,7 @@ export class StreamTest {
         if (spec.kind === 'foreachBatch') {
           await spec.fn(structuredClone(rows), batchId, {
             queryName: query.name,
-            partition: '0',
+            partition,
             services: {},
           });
         }

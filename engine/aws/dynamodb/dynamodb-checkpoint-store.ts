@@ -1,9 +1,16 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  paginateQuery,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type {
   Checkpoint,
   CheckpointStore,
   CommittedBatch,
+  PartitionWatermark,
   PlannedBatch,
 } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
@@ -32,6 +39,8 @@ const COUNTER_SORT_KEY = '#batch-id';
  * - `commit` is a conditional update on `pending.batchId`: a zombie that lost its batch to a newer
  *   invocation fails the condition and changes nothing.
  * - batch ids come from an atomic counter (`ADD next 1`), unique and increasing per query.
+ * - `partitionWatermarks` is one Query on `pk = C#<query>` projecting only the commits' watermark
+ *   fields: every shard's event times, for the query-wide watermark.
  * Every read is strongly consistent.
  */
 export class DynamoDbCheckpointStore implements CheckpointStore {
@@ -141,6 +150,45 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       }),
     );
     this.basis = batch.batchId;
+  }
+
+  async partitionWatermarks(): Promise<PartitionWatermark[]> {
+    const found: PartitionWatermark[] = [];
+    try {
+      const pages = paginateQuery(
+        { client: this.options.client },
+        {
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#pk = :pk',
+          ProjectionExpression: '#sk, #c.#w, #c.#bw, #c.#parents',
+          ExpressionAttributeNames: {
+            '#pk': TABLE_LAYOUT.partitionKey,
+            '#sk': TABLE_LAYOUT.sortKey,
+            '#c': 'committed',
+            '#w': 'watermark',
+            '#bw': 'batchWatermarkMs',
+            '#parents': 'parents',
+          },
+          ExpressionAttributeValues: { ':pk': this.key.pk },
+          ConsistentRead: true,
+        },
+      );
+      for await (const page of pages) {
+        for (const item of page.Items ?? []) {
+          const committed = item.committed as Partial<CommittedBatch> | undefined;
+          if (item.sk === COUNTER_SORT_KEY || committed?.watermark === undefined) continue;
+          found.push({
+            partition: item.sk as string,
+            watermark: committed.watermark,
+            batchWatermarkMs: committed.batchWatermarkMs ?? 0,
+            ...(committed.parents === undefined ? {} : { parents: committed.parents }),
+          });
+        }
+      }
+    } catch (error) {
+      throw new AwsRequestError('Query(checkpoints)', error);
+    }
+    return found;
   }
 
   private async conditional(

@@ -87,6 +87,8 @@ export async function adoptParentState(input: AdoptionInput): Promise<CommittedB
     batchWatermarkMs: Math.min(...parents.map((parent) => parent.batchWatermarkMs)),
     watermark: minimumWatermark(parents.map((parent) => parent.watermark)),
     stateRows,
+    // The query-wide watermark stops counting the parents once the child has taken over.
+    parents: input.lineage.parents,
   };
 }
 

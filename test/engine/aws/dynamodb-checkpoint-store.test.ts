@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createStateTable, DynamoDbCheckpointStore } from '../../../engine/aws/dynamodb/index.js';
 import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../../../engine/index.js';
-import { MemoryCheckpointStore } from '../../../engine/index.js';
+import { MemoryCheckpointTable } from '../../../engine/index.js';
 import { type Emulators, startEmulators } from '../../../local/emulators/index.js';
 
 let emulators: Emulators;
@@ -35,8 +35,42 @@ const committed = (batch: PlannedBatch): CommittedBatch => ({
   stateRows: { 'aggregate-0': 3 },
 });
 
-function checkpointContract(name: string, make: () => CheckpointStore) {
+function checkpointContract(name: string, makeQuery: () => (partition: string) => CheckpointStore) {
+  const make = () => makeQuery()('shardId-000000000000');
   describe(`${name} honours the CheckpointStore contract`, () => {
+    it("reads every partition's committed watermarks (and nothing of partitions without a commit)", async () => {
+      const shard = makeQuery();
+      const [a, b, c] = [shard('shardId-a'), shard('shardId-b'), shard('shardId-c')];
+      for (const store of [a, b, c]) await store.initialize('fp');
+      expect(await a.partitionWatermarks()).toEqual([]);
+      const first = planned(await a.nextBatchId(), '1');
+      await a.plan(first);
+      await a.commit(committed(first));
+      const second = planned(await b.nextBatchId(), '2');
+      await b.plan(second);
+      await b.commit({
+        ...committed(second),
+        batchWatermarkMs: 4,
+        watermark: { globalMs: 40, operatorsMs: { 'watermark-0': 40 } },
+        parents: ['shardId-old'],
+      });
+      await c.plan(planned(await c.nextBatchId(), '3')); // pending only: not a commit
+      const found = await c.partitionWatermarks();
+      expect([...found].sort((x, y) => x.partition.localeCompare(y.partition))).toEqual([
+        {
+          partition: 'shardId-a',
+          watermark: { globalMs: 9, operatorsMs: { 'watermark-0': 9 } },
+          batchWatermarkMs: 5,
+        },
+        {
+          partition: 'shardId-b',
+          watermark: { globalMs: 40, operatorsMs: { 'watermark-0': 40 } },
+          batchWatermarkMs: 4,
+          parents: ['shardId-old'],
+        },
+      ]);
+    });
+
     it('plans, commits and reloads', async () => {
       const store = make();
       expect(await store.load()).toBeUndefined();
@@ -97,15 +131,14 @@ function checkpointContract(name: string, make: () => CheckpointStore) {
   });
 }
 
-checkpointContract('MemoryCheckpointStore', () => new MemoryCheckpointStore());
+checkpointContract('MemoryCheckpointStore', () => {
+  const table = new MemoryCheckpointTable();
+  return (partition) => table.partition(partition);
+});
 checkpointContract('DynamoDbCheckpointStore (dynalite)', () => {
   const query = `q${partitionSeq++}`;
-  return new DynamoDbCheckpointStore({
-    client: emulators.clients.documents,
-    tableName,
-    query,
-    partition: 'shardId-000000000000',
-  });
+  return (partition) =>
+    new DynamoDbCheckpointStore({ client: emulators.clients.documents, tableName, query, partition });
 });
 
 describe('DynamoDbCheckpointStore specifics', () => {
