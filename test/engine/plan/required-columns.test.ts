@@ -1,13 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import {
-  count,
-  type PlanNode,
-  readStream,
-  staticRows,
-  sum,
-  window,
-} from '../../../engine/index.js';
+import { count, type PlanNode, readStream, staticRows, sum, window } from '../../../engine/index.js';
 import type { AggregateFunction } from '../../../engine/operators/aggregate/functions.js';
 import { requiredColumns } from '../../../engine/plan/required-columns.js';
 import { MemoryStream, StreamTest } from '../../../engine/testkit/index.js';
@@ -78,7 +71,10 @@ describe('required columns (column pruning)', () => {
       .join(campaigns, { on: ['ad'] })
       .select('campaign', 'user')
       .writeStream.build().plan;
-    expect([...requiredColumns(viaSelect)(nodeOfKind(viaSelect, 'staticJoin'))!]).toEqual(['campaign', 'user']);
+    expect([...requiredColumns(viaSelect)(nodeOfKind(viaSelect, 'staticJoin'))!]).toEqual([
+      'campaign',
+      'user',
+    ]);
   });
 
   // Join keys of mixed types on both sides: strings, numbers that look like strings, booleans,
