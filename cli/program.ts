@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerInit } from './commands/init.js';
 import { registerLocal } from './commands/local.js';
 import { registerPush } from './commands/push.js';
 import { registerQuery } from './commands/query.js';
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
         'standard environment and profiles (AWS_PROFILE, AWS_REGION, AWS_ENDPOINT_URL) and the resource\n' +
         'flags or SLUICE_BUCKET, SLUICE_TABLE, SLUICE_PREFIX, SLUICE_STREAM.',
     );
+  registerInit(program);
   registerLocal(program);
   registerPush(program);
   registerQuery(program);

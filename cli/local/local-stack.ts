@@ -41,29 +41,23 @@ export interface RunningLocalStack {
 }
 
 /**
- * Runs the project's CDK app on this machine: synthesizes the app entry (no bundling) while the
- * emulators start (kinesalite or kinesis-local, dynalite, s3rver), creates the template's streams,
+ * Runs the project's CDK app on this machine: synthesizes the app entry (no bundling), then starts the
+ * emulators (kinesalite or kinesis-local, dynalite, s3rver), creates the template's streams,
  * tables and buckets, learns each query's sources and partition key from its definition (see
  * {@link discoverQuery}), and starts the local event source mappings and schedules.
  */
 export async function startLocalStack(options: LocalStackOptions): Promise<RunningLocalStack> {
   const started = performance.now();
   const entry = await findAppEntry(options.projectRoot, options.app);
-  const [synthesized, emulators] = await Promise.allSettled([
-    synthesizeAppEntry(entry, options.stack),
-    startEmulators({ backend: 'emulators', kinesis: options.kinesis ?? 'kinesalite' }),
-  ]);
-  if (synthesized.status === 'rejected' || emulators.status === 'rejected') {
-    if (emulators.status === 'fulfilled') await emulators.value.stop().catch(() => {});
-    throw synthesized.status === 'rejected'
-      ? synthesized.reason
-      : (emulators as PromiseRejectedResult).reason;
-  }
-  const running = emulators.value;
+  // One after the other: synthesis loads aws-cdk-lib and the app synchronously, which on a loaded
+  // machine can block this process longer than the emulators' start timeouts (their children's
+  // messages would wait behind it). An app that fails to synthesize starts no emulator.
+  const synthesized = await synthesizeAppEntry(entry, options.stack);
+  const running = await startEmulators({ backend: 'emulators', kinesis: options.kinesis ?? 'kinesalite' });
   try {
     const resources = await provisionTemplate({
-      template: synthesized.value.template,
-      stackName: synthesized.value.stackName,
+      template: synthesized.template,
+      stackName: synthesized.stackName,
       emulators: running,
       projectRoot: options.projectRoot,
     });
@@ -104,7 +98,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         queries,
       },
       timings: {
-        synthMs: synthesized.value.synthMs,
+        synthMs: synthesized.synthMs,
         provisionMs: resources.provisionMs,
         totalMs: performance.now() - started,
       },

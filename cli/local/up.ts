@@ -14,7 +14,13 @@ import {
 } from '../target/local-state.js';
 
 /** The `sluice` executable this process runs (the background stack runs the same one). */
-const SLUICE_BIN = fileURLToPath(new URL('../../bin/sluice.js', import.meta.url));
+// From the sources (cli/local/) or the compiled package (dist/cli/local/).
+const SLUICE_BIN = fileURLToPath(
+  new URL(
+    import.meta.url.endsWith('.ts') ? '../../bin/sluice.js' : '../../../bin/sluice.js',
+    import.meta.url,
+  ),
+);
 
 /**
  * `sluice local up`: starts `sluice local run --background` as a detached process (output in

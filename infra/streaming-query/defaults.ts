@@ -9,8 +9,25 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
  * props' `@default` tags point here.
  */
 
-/** The repository root: `functions/`, `package-lock.json` and `tsconfig.json` live there. */
-export const DEFAULT_PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** Whether this module runs from the TypeScript sources (this repository) or the compiled package. */
+const FROM_SOURCES = import.meta.url.endsWith('.ts');
+
+/**
+ * Where `functions/` and `package-lock.json` live: this repository when the construct runs from its
+ * sources; the directory `cdk synth` runs in (the user's app, where `cdk.json` is) when it runs
+ * from the installed package.
+ */
+export const DEFAULT_PROJECT_ROOT = FROM_SOURCES
+  ? fileURLToPath(new URL('../../', import.meta.url))
+  : process.cwd();
+
+/**
+ * The heartbeat ticker's handler, shipped with sluice (`functions/heartbeat.ts` here,
+ * `dist/functions/heartbeat.js` in the package): every app deploys the same one.
+ */
+export const HEARTBEAT_ENTRY = fileURLToPath(
+  new URL(`../../functions/heartbeat.${FROM_SOURCES ? 'ts' : 'js'}`, import.meta.url),
+);
 
 /** The export the query file provides (the engine's handler factory result). */
 export const DEFAULT_HANDLER = 'handler';

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import { Duration } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
@@ -7,7 +6,7 @@ import type { IStream } from 'aws-cdk-lib/aws-kinesis';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { HEARTBEAT_ENVIRONMENT } from '../../engine/aws/heartbeat/config.js';
-import { HEARTBEAT_MEMORY_MB, HEARTBEAT_TIMEOUT } from './defaults.js';
+import { HEARTBEAT_ENTRY, HEARTBEAT_MEMORY_MB, HEARTBEAT_TIMEOUT } from './defaults.js';
 import { grantHeartbeatFunction } from './grants.js';
 import { createSluiceFunction, type SluiceFunction } from './lambda.js';
 
@@ -23,7 +22,7 @@ export interface Heartbeat extends SluiceFunction {
 
 /**
  * The scheduled tick that keeps quiet shards moving: every `rate`, a small function
- * (`functions/heartbeat.ts`) puts one heartbeat record into each open shard that committed no
+ * (`functions/heartbeat.ts`, shipped with sluice) puts one heartbeat record into each open shard that committed no
  * batch within the last tick. The query function then runs through its event source mapping as
  * usual and does a due no-data batch (close windows, fire processing-time timeouts). The ticker
  * never invokes the query function: one writer per shard.
@@ -42,7 +41,7 @@ export function createHeartbeat(
 ): Heartbeat {
   const ticker = createSluiceFunction(scope, 'HeartbeatFunction', {
     description: `sluice heartbeat ticker of query ${target.query}`,
-    entry: join(target.projectRoot, 'functions', 'heartbeat.ts'),
+    entry: HEARTBEAT_ENTRY,
     handler: 'handler',
     projectRoot: target.projectRoot,
     memorySize: HEARTBEAT_MEMORY_MB,
