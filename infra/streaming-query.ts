@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { Duration, Validations } from 'aws-cdk-lib';
-import type { Alarm } from 'aws-cdk-lib/aws-cloudwatch';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
 import type { Role } from 'aws-cdk-lib/aws-iam';
 import { type IStream, Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { MetricType } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
@@ -13,6 +14,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVIRONMENT_VARIABLES } from '../functions/config.js';
 import { createAlarms } from './streaming-query/alarms.js';
+import { createDashboard, dashboardName } from './streaming-query/dashboard.js';
 import * as defaults from './streaming-query/defaults.js';
 import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
 import { grantQueryFunction } from './streaming-query/grants.js';
@@ -73,6 +75,8 @@ export class StreamingQuery extends Construct {
   readonly heartbeatRule: Rule;
   /** Present when `glue` was given. */
   readonly glue?: QueryGlueTable;
+  /** The query's CloudWatch dashboard (absent with `dashboard: false`). */
+  readonly dashboard?: Dashboard;
 
   constructor(scope: Construct, id: string, props: StreamingQueryProps) {
     super(scope, id);
@@ -145,6 +149,8 @@ export class StreamingQuery extends Construct {
       bisectBatchOnError: props.bisectBatchOnError ?? defaults.DEFAULT_BISECT_BATCH_ON_ERROR,
       onFailure: new SqsDlq(this.failureQueue),
       reportBatchItemFailures: true,
+      // The mapping's own counts (polled, invoked, failed, dropped events) for the dashboard.
+      metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     fn.fn.addEventSource(this.eventSource);
 
@@ -162,6 +168,17 @@ export class StreamingQuery extends Construct {
     this.errorsAlarm = alarms.errors;
     this.deadLettersAlarm = alarms.deadLetters;
     this.failedBatchesAlarm = alarms.failedBatches;
+
+    if (props.dashboard ?? defaults.DEFAULT_DASHBOARD) {
+      this.dashboard = createDashboard(this, {
+        name: dashboardName(Stack.of(this).stackName, query),
+        query,
+        metricsNamespace,
+        fn: fn.fn,
+        logGroup: fn.logGroup,
+        eventSourceMappingId: this.eventSource.eventSourceMappingId,
+      });
+    }
 
     const heartbeat = createHeartbeat(this, {
       query,

@@ -123,3 +123,6 @@ export const MAX_QUERY_NAME_LENGTH = 128;
 
 /** S3 prefix: path segments of the characters `SLUICE_PREFIX` allows, no leading/trailing `/`. */
 export const PREFIX_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+
+/** A CloudWatch dashboard per query: cheap (a few dollars a month) and the first place to look. */
+export const DEFAULT_DASHBOARD = true;

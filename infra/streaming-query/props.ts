@@ -164,4 +164,11 @@ export interface StreamingQueryProps {
 
   /** A Glue table over the output for Athena. @default none */
   readonly glue?: GlueTableOptions;
+
+  /**
+   * A CloudWatch dashboard for the query (rows in/out, batch duration, watermark delay, iterator
+   * age, dead letters, late rows, state rows, errors per shard, event source mapping counts).
+   * @default {@link DEFAULT_DASHBOARD} (true)
+   */
+  readonly dashboard?: boolean;
 }

@@ -244,4 +244,15 @@ function report(progress: QueryProgress, options: KinesisHandlerOptions): void {
   metrics.addMetric('DeadLetters', MetricUnit.Count, progress.numDeadLetters);
   metrics.addMetric('RowsDroppedByWatermark', MetricUnit.Count, dropped);
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
+  const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
+  if (progress.stateOperators.length > 0) metrics.addMetric('StateRows', MetricUnit.Count, stateRows);
+  // How far event time lags the batch's wall clock (none before the first watermark).
+  const watermarkMs = Date.parse(progress.eventTime.watermark);
+  if (watermarkMs > 0) {
+    metrics.addMetric(
+      'WatermarkDelay',
+      MetricUnit.Milliseconds,
+      Date.parse(progress.timestamp) - watermarkMs,
+    );
+  }
 }
