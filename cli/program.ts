@@ -4,6 +4,7 @@ import { registerLocal } from './commands/local.js';
 import { registerPush } from './commands/push.js';
 import { registerQuery } from './commands/query.js';
 import { registerStatus } from './commands/status.js';
+import { registerUi } from './commands/ui.js';
 
 /** The `sluice` command and its subcommands. */
 export function buildProgram(): Command {
@@ -36,5 +37,6 @@ export function buildProgram(): Command {
   registerPush(program);
   registerQuery(program);
   registerStatus(program);
+  registerUi(program);
   return program;
 }
