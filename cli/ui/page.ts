@@ -63,7 +63,9 @@ function seriesOf(progress) {
       x,
       series: [['newest event − watermark (s)', progress.map((p) => {
         const max = ms(p.eventTime.max);
-        return max === undefined ? null : (max - ms(p.eventTime.watermark)) / 1000;
+        const watermark = ms(p.eventTime.watermark);
+        // No gap before the first watermark (it starts at the epoch).
+        return max === undefined || !(watermark > 0) ? null : (max - watermark) / 1000;
       })]],
     },
     state: {
