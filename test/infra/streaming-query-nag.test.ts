@@ -62,7 +62,8 @@ describe('cdk-nag AwsSolutions', () => {
     // The registered plugin (the way infra/app.ts runs it) passes synthesis too.
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
     expect(() => app.synth()).not.toThrow();
-  });
+    // Every construct shape with CloudFormation validation: about a minute on a loaded machine.
+  }, 180_000);
 
   it('still reports findings in this setup (the check is live)', () => {
     const { app, stack } = newStack();
@@ -91,5 +92,5 @@ describe('bundling', () => {
     }
     const bundles = files.map((folder) => readFileSync(join(folder, 'index.mjs'), 'utf8'));
     expect(bundles.some((code) => code.includes(HEARTBEAT_PARTITION_KEY))).toBe(true);
-  }, 30_000);
+  }, 120_000);
 });
