@@ -1,5 +1,7 @@
 // The engine's public surface. It imports nothing from AWS: the same query runs in unit tests,
 // in the local runner and in Lambda.
+
+export { Column, type ColumnLike, col, expr, lit } from './api/column.js';
 export {
   DataStream,
   GroupedStream,
@@ -11,6 +13,7 @@ export {
   type StaticDataset,
   staticRows,
 } from './api/data-stream.js';
+export { F } from './api/functions.js';
 export { sessionWindow, window } from './api/windows.js';
 export {
   DataStreamWriter,
@@ -54,6 +57,8 @@ export {
 } from './operators/aggregate/functions.js';
 export { type GroupState, GroupStateTimeout } from './operators/groups-with-state/types.js';
 export { checkQuery } from './plan/checker.js';
+export { ExpressionError, type TextPosition } from './plan/expressions/errors.js';
+export type { Expression, NamedExpression } from './plan/expressions/expression.js';
 export { describePlan } from './plan/fingerprint.js';
 export type { GroupingKey, JoinType, PlanNode } from './plan/nodes.js';
 export {

@@ -4,14 +4,26 @@ import type { AggregateFunction } from '../operators/aggregate/functions.js';
 import { count as countFn } from '../operators/aggregate/functions.js';
 import type { GroupState } from '../operators/groups-with-state/types.js';
 import { GroupStateTimeout } from '../operators/groups-with-state/types.js';
+import type { Expression } from '../plan/expressions/expression.js';
 import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
 import { parseDuration } from '../time/duration.js';
 import type { Duration, Row, TimeWindow } from '../types.js';
+import { type Column as ColumnExpression, expr as parseExpr } from './column.js';
+import {
+  aggregationPlan,
+  type Grouping,
+  groupingPlan,
+  itemExpression,
+  projectPlan,
+  type SelectItem,
+  wherePlan,
+  withColumnsPlan,
+} from './expression-plans.js';
 import type { SessionWindowKey, WindowKey } from './windows.js';
 import { DataStreamWriter } from './writer.js';
 
 type Column<T> = keyof T & string;
-type KeySpec<T> = Column<T> | WindowKey | SessionWindowKey;
+type KeySpec<T> = Column<T> | WindowKey | SessionWindowKey | ColumnExpression;
 
 /** The output columns of a grouping: the plain key columns, plus `window` / `session_window`. */
 type KeyColumns<T, K extends readonly KeySpec<T>[]> = Pick<T, Extract<K[number], string>> &
@@ -67,9 +79,44 @@ export interface JoinOptions {
 export class DataStream<T extends object = Row> {
   constructor(readonly plan: PlanNode) {}
 
-  /** Keeps only the named columns. */
-  select<K extends Column<T>>(...columns: K[]): DataStream<Pick<T, K>> {
-    return new DataStream({ kind: 'select', child: this.plan, columns });
+  /**
+   * Keeps only the named columns, or projects column expressions (`col`, `expr`, `F.*`, `'*'`);
+   * a select of aggregates (`select(F.count('*'))`) is a global aggregation, as in Spark.
+   */
+  select<K extends Column<T>>(...columns: K[]): DataStream<Pick<T, K>>;
+  select(...columns: SelectItem[]): DataStream<Row>;
+  select(...columns: SelectItem[]): DataStream<any> {
+    return new DataStream(projectPlan(this.plan, columns.map(itemExpression)));
+  }
+
+  /** Projects Spark SQL expressions: `selectExpr('*', 'price * qty AS revenue')`. */
+  selectExpr(...expressions: string[]): DataStream<Row> {
+    return new DataStream(
+      projectPlan(
+        this.plan,
+        expressions.map((text) => parseExpr(text).expr),
+      ),
+    );
+  }
+
+  /** Adds (or replaces) a column computed by an expression. */
+  withColumn<N extends string>(name: N, column: ColumnExpression): DataStream<T & Record<N, unknown>> {
+    return new DataStream(withColumnsPlan(this.plan, [{ name, expr: column.expr }]));
+  }
+
+  /** Renames a column; its watermark (if any) goes with it. */
+  withColumnRenamed<F extends Column<T>, N extends string>(
+    from: F,
+    to: N,
+  ): DataStream<Omit<T, F> & Record<N, T[F]>> {
+    return new DataStream(
+      withColumnsPlan(this.plan, [{ name: to, expr: { kind: 'column', name: from } }], [from]),
+    );
+  }
+
+  /** Drops columns. */
+  drop<K extends Column<T>>(...columns: K[]): DataStream<Omit<T, K>> {
+    return new DataStream(withColumnsPlan(this.plan, [], columns));
   }
 
   /** Transforms each row. The function must be deterministic (replays must give the same rows). */
@@ -77,14 +124,20 @@ export class DataStream<T extends object = Row> {
     return new DataStream({ kind: 'map', child: this.plan, fn: fn as (row: Row) => Row });
   }
 
-  /** Keeps rows for which `fn` is true. */
-  filter(fn: (row: T) => boolean): DataStream<T> {
-    return new DataStream({ kind: 'filter', child: this.plan, fn: fn as (row: Row) => boolean });
+  /**
+   * Keeps rows for which `condition` is true: a function of the row, a column expression, or
+   * Spark SQL text (`"status = 200 AND page IS NOT NULL"`; NULL counts as false, as in SQL).
+   */
+  filter(condition: ((row: T) => boolean) | ColumnExpression | string): DataStream<T> {
+    if (typeof condition === 'function')
+      return new DataStream({ kind: 'filter', child: this.plan, fn: condition as (row: Row) => boolean });
+    const expression = typeof condition === 'string' ? parseExpr(condition).expr : condition.expr;
+    return new DataStream(wherePlan(this.plan, expression));
   }
 
   /** Alias of {@link filter}, as in Spark. */
-  where(fn: (row: T) => boolean): DataStream<T> {
-    return this.filter(fn);
+  where(condition: ((row: T) => boolean) | ColumnExpression | string): DataStream<T> {
+    return this.filter(condition);
   }
 
   /** Maps each row to any number of rows. */
@@ -102,8 +155,15 @@ export class DataStream<T extends object = Row> {
 
   /** Groups by columns and/or a `window(...)` / `sessionWindow(...)`; follow with `agg` or `count`. */
   groupBy<const K extends readonly KeySpec<T>[]>(...keys: K): GroupedStream<KeyColumns<T, K>> {
+    if (keys.some((key) => typeof key === 'object' && 'expr' in key)) {
+      const grouping = groupingPlan(
+        this.plan,
+        keys.map((key) => (typeof key === 'object' && 'expr' in key ? key.expr : keyExpression(key))),
+      );
+      return new GroupedStream(grouping.child, grouping.keys, grouping.exprs);
+    }
     const grouping: GroupingKey[] = keys.map((key) =>
-      typeof key === 'string' ? { kind: 'column', column: key } : key,
+      typeof key === 'string' ? { kind: 'column', column: key } : (key as GroupingKey),
     );
     return new GroupedStream(this.plan, grouping);
   }
@@ -165,6 +225,23 @@ export class DataStream<T extends object = Row> {
   }
 }
 
+/** A closure-API grouping key as an expression, when it is mixed with column expressions. */
+function keyExpression(key: string | GroupingKey): Expression {
+  if (typeof key === 'string') return { kind: 'column', name: key };
+  const time: Expression = { kind: 'column', name: key.column };
+  if (key.kind === 'column') return time;
+  if (key.kind === 'session')
+    return { kind: 'call', name: 'session_window', args: [time, { kind: 'literal', value: key.gapMs }] };
+  return {
+    kind: 'call',
+    name: 'window',
+    args: [
+      time,
+      ...[key.durationMs, key.slideMs, key.startMs].map((ms): Expression => ({ kind: 'literal', value: ms })),
+    ],
+  };
+}
+
 /** Durations in time ranges may be negative (`'-5 minutes'`). */
 function signedDuration(value: Duration): number {
   if (typeof value === 'number') return Math.trunc(value);
@@ -177,12 +254,23 @@ export class GroupedStream<Keys> {
   constructor(
     private readonly child: PlanNode,
     private readonly keys: readonly GroupingKey[],
+    private readonly keyExprs: Grouping['exprs'] = [],
   ) {}
 
-  /** Aggregates each group, e.g. `agg({ views: count(), revenue: sum('price') })`. */
+  /**
+   * Aggregates each group, e.g. `agg({ views: count(), revenue: sum('price') })`, or with column
+   * expressions as in Spark: `agg(F.count('*').alias('views'), expr('sum(price * qty) AS revenue'))`.
+   */
+  agg(...columns: ColumnExpression[]): DataStream<Keys & Row>;
   agg<A extends Record<string, AggregateFunction>>(
     aggregates: A,
-  ): DataStream<Keys & AggregateColumns<A> & Row> {
+  ): DataStream<Keys & AggregateColumns<A> & Row>;
+  agg(...args: unknown[]): DataStream<any> {
+    if (args.length > 0 && args.every((arg) => typeof arg === 'object' && arg !== null && 'expr' in arg)) {
+      const exprs = (args as ColumnExpression[]).map((column) => column.expr);
+      return new DataStream(aggregationPlan(this.child, this.keys, exprs, this.keyExprs));
+    }
+    const aggregates = (args[0] ?? {}) as Record<string, AggregateFunction>;
     if (Object.keys(aggregates).length === 0) {
       throw new InvalidQueryError(
         'EMPTY_AGGREGATION',

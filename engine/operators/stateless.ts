@@ -1,12 +1,13 @@
-import type { FilterNode, FlatMapNode, MapNode, SelectNode } from '../plan/nodes.js';
+import { compileExpression, compilePredicate } from '../plan/expressions/compile-expression.js';
+import type { StatelessNode } from '../plan/nodes.js';
 import type { OperatorContext, PhysicalOperator } from '../runtime/operator.js';
 import type { Row } from '../types.js';
 
-type Step = MapNode | FilterNode | FlatMapNode | SelectNode;
+type Step = StatelessNode;
 type Emit = (row: Row) => void;
 
 /**
- * Adjacent map / filter / flatMap / select steps fused into one pass over the rows, so a chain
+ * Adjacent map / filter / flatMap / select / project / where steps fused into one pass over the rows, so a chain
  * of stateless steps costs one loop and no intermediate arrays.
  */
 export class StatelessExec implements PhysicalOperator {
@@ -60,5 +61,30 @@ function fuse(step: Step, next: (row: Row, emit: Emit) => void): (row: Row, emit
         next(out, emit);
       };
     }
+    case 'where': {
+      const test = compilePredicate(step.condition);
+      return (row, emit) => {
+        if (test(row)) next(row, emit);
+      };
+    }
+    case 'project':
+      return fuseProject(step, next);
   }
+}
+
+/** A projection: each expression compiled once, evaluated against the input row. */
+function fuseProject(
+  step: Extract<Step, { kind: 'project' }>,
+  next: (row: Row, emit: Emit) => void,
+): (row: Row, emit: Emit) => void {
+  const names = step.columns.map((column) => column.name);
+  const evaluators = step.columns.map((column) => compileExpression(column.expr));
+  const drop = step.drop;
+  const keepInput = step.keepInput;
+  return (row, emit) => {
+    const out: Row = keepInput ? { ...row } : {};
+    for (const column of drop) delete out[column];
+    for (let i = 0; i < names.length; i++) out[names[i]!] = evaluators[i]!(row);
+    next(out, emit);
+  };
 }

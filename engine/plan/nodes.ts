@@ -2,6 +2,7 @@ import type { StandardSchemaV1 } from '@standard-schema/spec';
 import type { AggregateFunction } from '../operators/aggregate/functions.js';
 import type { GroupStateTimeout, GroupsWithStateFunction } from '../operators/groups-with-state/types.js';
 import type { Row } from '../types.js';
+import type { Expression, NamedExpression } from './expressions/expression.js';
 
 /** A grouping key: a column, a time window over a column, or a session window over a column. */
 export type GroupingKey =
@@ -50,6 +51,26 @@ export interface SelectNode {
   readonly kind: 'select';
   readonly child: PlanNode;
   readonly columns: readonly string[];
+}
+
+/**
+ * A projection by column expressions (`select(col(...))`, `selectExpr`, `withColumn`,
+ * `withColumnRenamed`, `drop`). Every expression reads the input row.
+ */
+export interface ProjectNode {
+  readonly kind: 'project';
+  readonly child: PlanNode;
+  /** Start from a copy of the input row (less `drop`), as `withColumn` and `*` in a select list do. */
+  readonly keepInput: boolean;
+  readonly drop: readonly string[];
+  readonly columns: readonly NamedExpression[];
+}
+
+/** A filter by a column expression (`where("...")`, `filter(col(...))`): keeps rows where it is TRUE. */
+export interface WhereNode {
+  readonly kind: 'where';
+  readonly child: PlanNode;
+  readonly condition: Expression;
 }
 
 export interface WatermarkNode {
@@ -119,7 +140,7 @@ export interface UnionNode {
   readonly children: readonly PlanNode[];
 }
 
-export type StatelessNode = MapNode | FilterNode | FlatMapNode | SelectNode;
+export type StatelessNode = MapNode | FilterNode | FlatMapNode | SelectNode | ProjectNode | WhereNode;
 export type StatefulNode = AggregateNode | DedupNode | GroupsWithStateNode | StreamJoinNode;
 
 /** A node of the logical plan. Plans are immutable trees built by the `DataStream` API. */

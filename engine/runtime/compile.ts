@@ -65,14 +65,18 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
       case 'map':
       case 'filter':
       case 'flatMap':
-      case 'select': {
+      case 'select':
+      case 'project':
+      case 'where': {
         const steps: StatelessNode[] = [];
         let current: PlanNode = node;
         while (
           current.kind === 'map' ||
           current.kind === 'filter' ||
           current.kind === 'flatMap' ||
-          current.kind === 'select'
+          current.kind === 'select' ||
+          current.kind === 'project' ||
+          current.kind === 'where'
         ) {
           steps.unshift(current);
           current = current.child;

@@ -1,9 +1,11 @@
+import { projectedWatermarks } from '../plan/expressions/event-time-lineage.js';
 import type { PlanNode } from '../plan/nodes.js';
 
 /**
  * Columns that carry a watermark in the rows leaving `node`, as Spark tracks event-time
  * metadata through a plan. Maps keep the column by name (TypeScript rows have no attribute
- * metadata, so a map that keeps the field keeps the event time); a windowed aggregation turns
+ * metadata, so a map that keeps the field keeps the event time); a projection by expressions keeps
+ * it through renames and windows (`event-time-lineage.ts`); a windowed aggregation turns
  * the watermark into its `window` / `session_window` column; arbitrary stateful functions end it.
  */
 export function watermarkedColumnsOf(node: PlanNode): ReadonlySet<string> {
@@ -12,7 +14,10 @@ export function watermarkedColumnsOf(node: PlanNode): ReadonlySet<string> {
       return new Set();
     case 'watermark':
       return new Set([...watermarkedColumnsOf(node.child), node.column]);
+    case 'project':
+      return projectedWatermarks(node, watermarkedColumnsOf(node.child));
     case 'map':
+    case 'where':
     case 'filter':
     case 'flatMap':
     case 'dedup':

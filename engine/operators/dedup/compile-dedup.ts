@@ -1,4 +1,5 @@
 import { InvalidQueryError } from '../../errors.js';
+import { projectedEventTimeInput } from '../../plan/expressions/event-time-lineage.js';
 import type { DedupNode, GroupingKey, PlanNode } from '../../plan/nodes.js';
 import { partitionColumnBelow } from '../../plan/partition-column.js';
 import type { CompileContext } from '../../runtime/compile.js';
@@ -90,8 +91,13 @@ export function watermarkDelayOf(node: PlanNode, column: string): number | undef
       return node.children[0] && watermarkDelayOf(node.children[0], column);
     case 'streamJoin':
       return watermarkDelayOf(node.left, column) ?? watermarkDelayOf(node.right, column);
+    case 'project': {
+      const input = projectedEventTimeInput(node, column, watermarkedColumnsOf(node.child));
+      return input === undefined ? undefined : watermarkDelayOf(node.child, input);
+    }
     case 'map':
     case 'filter':
+    case 'where':
     case 'flatMap':
     case 'dedup':
     case 'staticJoin':

@@ -27,6 +27,7 @@ function sourceKeepingColumns(node: PlanNode): SourceNode | undefined {
     case 'source':
       return node;
     case 'filter':
+    case 'where':
     case 'select':
     case 'dedup':
     case 'watermark':
