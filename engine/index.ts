@@ -14,6 +14,7 @@ export {
   staticRows,
 } from './api/data-stream.js';
 export { F } from './api/functions.js';
+export { sql } from './api/sql.js';
 export { sessionWindow, window } from './api/windows.js';
 export {
   DataStreamWriter,
@@ -89,6 +90,7 @@ export type {
   SinkBatchContext,
   SinkSpec,
 } from './sinks/sink.js';
+export { defaultViews, TempViews } from './sql/catalog.js';
 export { MemoryStateStore, type MemoryStateStoreOptions } from './state/memory-state-store.js';
 export type { StateEntry, StateStore, StateWrite } from './state/state-store.js';
 export { StateView } from './state/state-view.js';

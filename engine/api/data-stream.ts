@@ -6,6 +6,7 @@ import type { GroupState } from '../operators/groups-with-state/types.js';
 import { GroupStateTimeout } from '../operators/groups-with-state/types.js';
 import type { Expression } from '../plan/expressions/expression.js';
 import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
+import { defaultViews, type TempViews } from '../sql/catalog.js';
 import { parseDuration } from '../time/duration.js';
 import type { Duration, Row, TimeWindow } from '../types.js';
 import { type Column as ColumnExpression, expr as parseExpr } from './column.js';
@@ -217,6 +218,14 @@ export class DataStream<T extends object = Row> {
   /** All rows of this stream and the others; each keeps its own watermark (global = min). */
   union(...others: DataStream<T>[]): DataStream<T> {
     return new DataStream({ kind: 'union', children: [this.plan, ...others.map((other) => other.plan)] });
+  }
+
+  /**
+   * Registers this stream (with its watermarks) under `name` for {@link sql} queries, as Spark's
+   * `createOrReplaceTempView`. Pass a `TempViews` catalog to keep views apart (tests).
+   */
+  createOrReplaceTempView(name: string, views: TempViews = defaultViews): void {
+    views.register(name, this.plan);
   }
 
   /** Starts describing the output: mode, sink and name. */

@@ -145,10 +145,17 @@ export function aggregationPlan(
   const input: PlanNode =
     inputs.length === 0 ? child : { kind: 'project', child, keepInput: true, drop: [], columns: inputs };
 
-  const direct = !options.selectList && items.every((item) => unalias(item).kind === 'aggregate');
+  // A select list that repeats the keys in order, then names only aggregates, is exactly what the
+  // aggregation emits: no projection above it, the same plan as groupBy(...).agg(...).
+  const keyPrefix = options.selectList ? groupExprs.length : 0;
+  const direct =
+    items.length > keyPrefix &&
+    items.slice(0, keyPrefix).every((item, i) => isKeyItem(item, groupExprs[i]!)) &&
+    items.slice(keyPrefix).every((item) => unalias(item).kind === 'aggregate');
   if (direct) {
     const record: Record<string, AggregateFunction> = {};
-    for (const item of items) record[outputName(item)] = functions.get(sqlText(unalias(item)))!;
+    for (const item of items.slice(keyPrefix))
+      record[outputName(item)] = functions.get(sqlText(unalias(item)))!;
     return { kind: 'aggregate', child: input, keys, aggregates: record };
   }
   const record: Record<string, AggregateFunction> = {};
@@ -175,6 +182,13 @@ export function aggregationPlan(
     columns.push({ name: outputName(item), expr: rewritten });
   }
   return { kind: 'project', child: aggregated, keepInput: false, drop: [], columns };
+}
+
+function isKeyItem(item: Expression, key: Grouping['exprs'][number]): boolean {
+  return (
+    outputName(item) === key.column &&
+    (sqlText(unalias(item)) === sqlText(key.expr) || sqlText(unalias(item)) === key.column)
+  );
 }
 
 /** The aggregate function for `agg`, reading a column (computed below when its input is an expression). */

@@ -1,6 +1,20 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { col, count, describePlan, expr, F, readStream, sum } from '../../../../engine/index.js';
+import {
+  avg,
+  col,
+  count,
+  describePlan,
+  expr,
+  F,
+  max,
+  min,
+  readStream,
+  sql,
+  sum,
+  TempViews,
+  window,
+} from '../../../../engine/index.js';
 import type { Expression } from '../../../../engine/plan/expressions/expression.js';
 import { sqlText } from '../../../../engine/plan/expressions/sql-text.js';
 import { MemoryStream, StreamTest } from '../../../../engine/testkit/index.js';
@@ -141,6 +155,68 @@ describe('expression properties', () => {
         },
       ),
       { numRuns: 20 },
+    );
+  });
+
+  it('SQL, column and closure APIs build the same plan for random windowed aggregations', () => {
+    const closures = { count, sum, avg, min, max } as const;
+    const aggregate = fc.record({
+      fn: fc.constantFrom('count', 'sum', 'avg', 'min', 'max') as fc.Arbitrary<keyof typeof closures>,
+      column: fc.constantFrom('v', 'w'),
+    });
+    fc.assert(
+      fc.property(
+        fc.subarray(['k', 'j']),
+        fc.option(fc.constantFrom(5, 10, 60), { nil: undefined }),
+        fc.uniqueArray(aggregate, { minLength: 1, maxLength: 3, selector: (a) => `${a.fn}(${a.column})` }),
+        fc.constantFrom('append', 'update', 'complete'),
+        (keys, windowSeconds, aggregates, mode) => {
+          const source = () =>
+            readStream<{ k: string; j: string; v: number; w: number; ts: number }>('rows').withWatermark(
+              'ts',
+              '5 seconds',
+            );
+          const names = aggregates.map((_, i) => `a${i}`);
+          const windowText = windowSeconds === undefined ? [] : [`window(ts, '${windowSeconds} seconds')`];
+          const views = new TempViews();
+          source().createOrReplaceTempView('rows', views);
+          const text = `SELECT ${[...windowText, ...keys, ...aggregates.map((a, i) => `${a.fn}(${a.column}) AS ${names[i]}`)].join(', ')} FROM rows${
+            windowText.length + keys.length > 0 ? ` GROUP BY ${[...windowText, ...keys].join(', ')}` : ''
+          }`;
+          const fromSql = sql(text, views)
+            .writeStream.queryName('q')
+            .outputMode(mode as 'update').build;
+          const closureKeys = [
+            ...(windowSeconds === undefined ? [] : [window('ts', windowSeconds * 1000)]),
+            ...(keys as ('k' | 'j')[]),
+          ];
+          const record = Object.fromEntries(aggregates.map((a, i) => [names[i], closures[a.fn](a.column)]));
+          const fromClosures = source()
+            .groupBy(...closureKeys)
+            .agg(record)
+            .writeStream.queryName('q')
+            .outputMode(mode as 'update').build;
+          const columnKeys = [
+            ...(windowSeconds === undefined ? [] : [F.window('ts', `${windowSeconds} seconds`)]),
+            ...keys.map((k) => col(k)),
+          ];
+          const fromColumns = source()
+            .groupBy(...columnKeys)
+            .agg(...aggregates.map((a, i) => F[a.fn](a.column).alias(names[i]!)))
+            .writeStream.queryName('q')
+            .outputMode(mode as 'update').build;
+          const outcome = (build: () => { plan: unknown }) => {
+            try {
+              return JSON.stringify(build().plan);
+            } catch (error) {
+              return (error as { rule?: string }).rule ?? String(error);
+            }
+          };
+          expect(outcome(fromSql)).toBe(outcome(fromClosures));
+          expect(outcome(fromColumns)).toBe(outcome(fromClosures));
+        },
+      ),
+      { numRuns: 60 },
     );
   });
 });
