@@ -20,6 +20,21 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);";
 
 /**
+ * Query functions ship the SQL parser's package beside the bundle: its WebAssembly module is a
+ * file the engine loads at run time (on the first `expr("...")` or `sql("...")`), which esbuild
+ * cannot inline. The engine resolves it from the bundle's folder (`node_modules/...`).
+ */
+const SQL_PARSER_PACKAGE = '@guanmingchiu/sqlparser-ts';
+const NO_HOOKS = { beforeBundling: () => [], beforeInstall: () => [], afterBundling: () => [] };
+const SQL_PARSER_HOOKS = {
+  ...NO_HOOKS,
+  afterBundling: (inputDir: string, outputDir: string): string[] => [
+    `mkdir -p "${outputDir}/node_modules/${SQL_PARSER_PACKAGE}"`,
+    `cp -R "${inputDir}/node_modules/${SQL_PARSER_PACKAGE}/package.json" "${inputDir}/node_modules/${SQL_PARSER_PACKAGE}/dist" "${inputDir}/node_modules/${SQL_PARSER_PACKAGE}/wasm" "${outputDir}/node_modules/${SQL_PARSER_PACKAGE}/"`,
+  ],
+};
+
+/**
  * Template metadata on each sluice function, read by local provisioning (local/provision) to run
  * the TypeScript source the bundle was built from: `entry` (relative to the project root), the
  * `query` it belongs to and its `role`.
@@ -94,6 +109,7 @@ export function createSluiceFunction(
       banner: ESM_REQUIRE_BANNER,
       bundleAwsSDK: true,
       target: 'node22',
+      commandHooks: props.sluice.role === 'query' ? SQL_PARSER_HOOKS : NO_HOOKS,
     },
   });
   acknowledge(fn, 'AwsSolutions-L1', ACKNOWLEDGED_FINDINGS.runtime);

@@ -92,5 +92,8 @@ describe('bundling', () => {
     }
     const bundles = files.map((folder) => readFileSync(join(folder, 'index.mjs'), 'utf8'));
     expect(bundles.some((code) => code.includes(HEARTBEAT_PARTITION_KEY))).toBe(true);
+    // The query function ships the SQL parser's WebAssembly module, which the engine loads at run time.
+    const wasm = 'node_modules/@guanmingchiu/sqlparser-ts/wasm/sqlparser_rs_wasm_bg.wasm';
+    expect(files.filter((folder) => existsSync(join(folder, wasm)))).toHaveLength(1);
   }, 120_000);
 });
