@@ -35,17 +35,44 @@ function canonicalKey(value: unknown): string {
  */
 export function keyColumnsOf(plan: PlanNode): string[] | undefined {
   let node: PlanNode = plan;
-  const selections: (readonly string[])[] = [];
+  // Each projection above the aggregation, as a renaming of key columns: output name → input name.
+  const renamings: ((column: string) => string | undefined)[] = [];
   for (;;) {
-    if (node.kind === 'filter' || node.kind === 'watermark') node = node.child;
+    if (node.kind === 'filter' || node.kind === 'where' || node.kind === 'watermark') node = node.child;
     else if (node.kind === 'select') {
-      selections.push(node.columns);
+      const columns = node.columns;
+      renamings.push((column) => (columns.includes(column) ? column : undefined));
+      node = node.child;
+    } else if (node.kind === 'project') {
+      renamings.push(projectRenaming(node));
       node = node.child;
     } else break;
   }
   if (node.kind !== 'aggregate') return undefined;
   const keys = node.keys.map(outputColumnOf);
-  return selections.every((columns) => keys.every((key) => columns.includes(key))) ? keys : undefined;
+  // Follow each output column down to the aggregation; the keys must all come through (renamed or not).
+  const outputs = new Map<string, string>(keys.map((key) => [key, key]));
+  for (const rename of renamings.reverse()) {
+    for (const [key, current] of outputs) {
+      const next = rename(current);
+      if (next === undefined) return undefined;
+      outputs.set(key, next);
+    }
+  }
+  return keys.map((key) => outputs.get(key)!);
+}
+
+/** Where a key column `column` goes through a projection: its output name, or undefined if dropped. */
+function projectRenaming(
+  node: Extract<PlanNode, { kind: 'project' }>,
+): (column: string) => string | undefined {
+  return (column) => {
+    const renamed = node.columns.find((c) => c.expr.kind === 'column' && c.expr.name === column);
+    if (renamed !== undefined) return renamed.name;
+    const kept =
+      node.keepInput && !node.drop.includes(column) && !node.columns.some((c) => c.name === column);
+    return kept ? column : undefined;
+  };
 }
 
 function outputColumnOf(key: GroupingKey): string {

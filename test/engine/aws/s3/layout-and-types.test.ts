@@ -12,7 +12,7 @@ import {
   queryRoot,
 } from '../../../../engine/aws/s3/index.js';
 import { groupByPartition } from '../../../../engine/aws/s3/partitioning.js';
-import { count, window } from '../../../../engine/index.js';
+import { count, readStream, sql, TempViews, window } from '../../../../engine/index.js';
 import { MemoryStream } from '../../../../engine/testkit/index.js';
 
 describe('S3 key layout', () => {
@@ -133,5 +133,23 @@ describe('upsert reading', () => {
       .map((row) => ({ ...row, n: 1 }))
       .writeStream.build();
     expect(keyColumnsOf(mapped.plan)).toBeUndefined();
+  });
+
+  it('follows key columns through SQL projections, renames and HAVING filters', () => {
+    const views = new TempViews();
+    readStream<{ word: string; ts: number }>('words')
+      .withWatermark('ts', '10 seconds')
+      .createOrReplaceTempView('words', views);
+    const having = sql(
+      "SELECT word AS w, window(ts, '5 seconds') AS win, count(*) AS n FROM words GROUP BY window(ts, '5 seconds'), word HAVING count(*) > 1",
+      views,
+    )
+      .writeStream.outputMode('update')
+      .build();
+    expect(keyColumnsOf(having.plan)).toEqual(['win', 'w']);
+    const dropped = sql('SELECT count(*) AS n FROM words GROUP BY word', views)
+      .writeStream.outputMode('update')
+      .build();
+    expect(keyColumnsOf(dropped.plan)).toBeUndefined();
   });
 });
