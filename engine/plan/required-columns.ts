@@ -1,3 +1,4 @@
+import { referencedColumns } from './expressions/expression.js';
 import type { PlanNode } from './nodes.js';
 
 /**
@@ -10,6 +11,9 @@ import type { PlanNode } from './nodes.js';
  * source                    —
  * map / filter / flatMap    every column (a closure may read anything)
  * select(cols)              cols
+ * where(condition)          what its consumer needs ∪ the columns the condition reads
+ * project(columns)          the columns its expressions read, ∪ (with keepInput, as withColumn)
+ *                           what its consumer needs of the columns it does not define
  * withWatermark(col)        what its consumer needs ∪ {col}
  * aggregate                 its grouping columns ∪ the columns its aggregates read (`reads`;
  *                           an aggregate without `reads` needs every column)
@@ -54,6 +58,15 @@ function childNeeds(
       return [[node.child, ALL]];
     case 'select':
       return [[node.child, new Set(node.columns)]];
+    case 'where':
+      return [[node.child, plus(referencedColumns(node.condition))]];
+    case 'project': {
+      const reads = node.columns.flatMap((column) => referencedColumns(column.expr));
+      if (!node.keepInput) return [[node.child, new Set(reads)]];
+      if (needed === undefined) return [[node.child, ALL]];
+      const defined = new Set(node.columns.map((column) => column.name));
+      return [[node.child, new Set([...[...needed].filter((c) => !defined.has(c)), ...reads])]];
+    }
     case 'watermark':
       return [[node.child, plus([node.column])]];
     case 'aggregate': {

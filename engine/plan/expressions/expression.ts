@@ -189,3 +189,13 @@ export function transformExpression(
 /** Whether the expression contains an aggregate call. */
 export const hasAggregate = (expr: Expression): boolean =>
   someExpression(expr, (e) => e.kind === 'aggregate');
+
+/** The column names an expression reads. */
+export function referencedColumns(expr: Expression): string[] {
+  const names: string[] = [];
+  someExpression(expr, (e) => {
+    if (e.kind === 'column' && !names.includes(e.name)) names.push(e.name);
+    return false;
+  });
+  return names;
+}

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { count, type PlanNode, readStream, staticRows, sum, window } from '../../../engine/index.js';
+import { count, expr, type PlanNode, readStream, staticRows, sum, window } from '../../../engine/index.js';
 import type { AggregateFunction } from '../../../engine/operators/aggregate/functions.js';
 import { requiredColumns } from '../../../engine/plan/required-columns.js';
 import { MemoryStream, StreamTest } from '../../../engine/testkit/index.js';
@@ -42,6 +42,26 @@ describe('required columns (column pruning)', () => {
     expect(required(nodeOfKind(plan, 'source'))).toBeUndefined();
     // The aggregate's own output goes to the sink: every column.
     expect(required(plan)).toBeUndefined();
+  });
+
+  it('expression projections and filters need exactly the columns they read (Spark-style pruning)', () => {
+    const plan = readStream<Event & { extra: string }>('events')
+      .join(campaigns, { on: ['ad'] })
+      .where("user <> 'bot'")
+      .withColumn('cents', expr('amount * 100'))
+      .selectExpr('campaign', 'cents', 'ts')
+      .writeStream.outputMode('append')
+      .build().plan;
+    const required = requiredColumns(plan);
+    // below the select list: what it reads; below withColumn: that, less `cents`, plus `amount`.
+    expect([...required(nodeOfKind(plan, 'project'))!].sort()).toEqual(['campaign', 'cents', 'ts']);
+    expect([...required(nodeOfKind(plan, 'where'))!].sort()).toEqual(['amount', 'campaign', 'ts']);
+    expect([...required(nodeOfKind(plan, 'staticJoin'))!].sort()).toEqual([
+      'amount',
+      'campaign',
+      'ts',
+      'user',
+    ]);
   });
 
   it('keeps every column where a closure, a custom aggregate or a whole-row operator reads the rows', () => {
