@@ -16,7 +16,7 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   return chunks;
 }
 
-async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
+export async function inParallel<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   const workers = Array.from({ length: Math.min(CONCURRENCY, items.length) }, async () => {
@@ -64,8 +64,37 @@ export async function batchWriteAll(
   tableName: string,
   items: ReadonlyArray<Record<string, unknown>>,
 ): Promise<void> {
-  await inParallel(chunk(items, WRITE_CHUNK), async (part) => {
-    let pending = part.map((item) => ({ PutRequest: { Item: item } }));
+  await sendWrites(
+    client,
+    tableName,
+    items.map((item) => ({ PutRequest: { Item: item } })),
+  );
+}
+
+/** Deletes every key with BatchWriteItem calls (25 each, in parallel), retrying unprocessed keys. */
+export async function batchDeleteAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
+  await sendWrites(
+    client,
+    tableName,
+    keys.map((key) => ({ DeleteRequest: { Key: key } })),
+  );
+}
+
+type WriteRequest =
+  | { PutRequest: { Item: Record<string, unknown> } }
+  | { DeleteRequest: { Key: Record<string, unknown> } };
+
+async function sendWrites(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  requests: readonly WriteRequest[],
+): Promise<void> {
+  await inParallel(chunk(requests, WRITE_CHUNK), async (part) => {
+    let pending: WriteRequest[] = [...part];
     for (let attempt = 0; pending.length > 0; attempt++) {
       if (attempt >= MAX_ATTEMPTS)
         throw new AwsRequestError('BatchWriteItem', new Error('items left unprocessed'));
@@ -75,7 +104,7 @@ export async function batchWriteAll(
         .catch((error: unknown) => {
           throw new AwsRequestError('BatchWriteItem', error);
         });
-      pending = (response.UnprocessedItems?.[tableName] ?? []) as typeof pending;
+      pending = (response.UnprocessedItems?.[tableName] ?? []) as WriteRequest[];
     }
   });
 }

@@ -5,6 +5,7 @@ import { byExpiryThenKey } from '../../state/state-store.js';
 import type { BatchId } from '../../types.js';
 import { StateTooLargeError } from '../errors.js';
 import { batchGetAll, batchWriteAll } from './batch-requests.js';
+import { clearSpentIndexEntries, type IndexedItem, spentIndexEntries } from './expiry-index-upkeep.js';
 import { dynamoSize, MAX_ITEM_BYTES } from './item-size.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
@@ -40,7 +41,8 @@ const DEFAULT_TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
  * version (the batch-id contract of `state-store.ts`). Reads are strongly consistent; reads and
  * writes go in batches (100 keys per BatchGetItem, 25 items per BatchWriteItem, in parallel);
  * expiry is a range query on the `byExpiry` local secondary index, never a scan.
- * Deletes are tombstones (so a replay still sees the previous version), removed later by TTL.
+ * Deletes are tombstones (so a replay still sees the previous version); the first expiry scan of a
+ * later batch that meets one deletes it ({@link clearSpent}), and TTL removes any left over.
  */
 export class DynamoDbStateStore implements StateStore {
   private readonly client: DynamoDBDocumentClient;
@@ -85,7 +87,20 @@ export class DynamoDbStateStore implements StateStore {
       const entry = asOf(item, batchId, namespace);
       if (entry?.expiresAt !== undefined && entry.expiresAt <= bound) result.push([item.sk, entry]);
     }
+    await this.clearSpent(
+      spentIndexEntries(items, batchId, (item) => item.ce !== undefined && item.ce <= bound),
+    );
     return result.sort(byExpiryThenKey);
+  }
+
+  /**
+   * Drops what this scan met that no later scan needs (engine/aws/dynamodb/expiry-index-upkeep.ts):
+   * without it, tombstones and superseded expiries stayed in the index until their TTL or next
+   * write and every scan re-read them, so read units grew with uptime. The bench overrides this
+   * with a no-op to measure the old behaviour side by side.
+   */
+  protected async clearSpent(spent: { tombstones: IndexedItem[]; stale: IndexedItem[] }): Promise<void> {
+    await clearSpentIndexEntries(this.client, this.tableName, spent);
   }
 
   async entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
