@@ -115,41 +115,78 @@ export function declaredType(column: string, typing: ColumnTyping): ColumnType |
  * mixed types) → `json`.
  */
 export function inferType(values: readonly unknown[]): ColumnType {
-  const present = values.filter((value) => value !== null && value !== undefined);
-  if (present.length === 0) return 'string';
-  const all = (test: (value: unknown) => boolean) => present.every(test);
-  if (all((value) => typeof value === 'boolean')) return 'boolean';
-  if (all(isInt64)) return 'int64';
-  if (all((value) => typeof value === 'number' || typeof value === 'bigint')) return 'double';
-  if (all((value) => typeof value === 'string')) return 'string';
-  if (all(isWindowValue)) return 'window';
-  if (all((value) => value instanceof Date && isTimestampMs(value.getTime()))) return 'timestamp';
-  if (all((value) => value instanceof Uint8Array)) return 'binary';
-  return 'json';
+  const evidence = new TypeEvidence();
+  for (const value of values) evidence.add(value);
+  return evidence.type();
+}
+
+/**
+ * What the values of one column seen so far allow, in O(1) per value: one pass over the cells
+ * infers every column, instead of one pass over all rows per column (columns × rows work, which
+ * made schema-less batches with many distinct field names quadratic in records).
+ */
+class TypeEvidence {
+  private present = false;
+  private boolean = true;
+  private int64 = true;
+  private numeric = true;
+  private string = true;
+  private window = true;
+  private date = true;
+  private binary = true;
+
+  add(value: unknown): void {
+    if (value === null || value === undefined) return;
+    this.present = true;
+    const kind = typeof value;
+    if (kind !== 'boolean') this.boolean = false;
+    if (kind !== 'string') this.string = false;
+    if (kind !== 'number' && kind !== 'bigint') this.numeric = false;
+    if (this.int64 && !isInt64(value)) this.int64 = false;
+    if (this.window && !isWindowValue(value)) this.window = false;
+    if (this.date && !(value instanceof Date && isTimestampMs(value.getTime()))) this.date = false;
+    if (this.binary && !(value instanceof Uint8Array)) this.binary = false;
+  }
+
+  type(): ColumnType {
+    if (!this.present) return 'string';
+    if (this.boolean) return 'boolean';
+    if (this.int64) return 'int64';
+    if (this.numeric) return 'double';
+    if (this.string) return 'string';
+    if (this.window) return 'window';
+    if (this.date) return 'timestamp';
+    if (this.binary) return 'binary';
+    return 'json';
+  }
 }
 
 /**
  * The columns of a batch's data files: every column of `rows` except `exclude` (the partition
  * columns), in order of first appearance, each with its declared or inferred type. All files of
- * a batch share these columns, so one batch has one schema.
+ * a batch share these types, so one batch has one schema. One pass over the rows' own fields:
+ * linear in the cells, however many distinct field names schema-less rows bring.
  */
 export function inferColumns(
   rows: readonly Row[],
   exclude: readonly string[],
   typing: ColumnTyping,
 ): ColumnSpec[] {
-  const names: string[] = [];
-  const seen = new Set<string>(exclude);
+  const excluded = new Set(exclude);
+  const evidence = new Map<string, TypeEvidence | null>(); // null: declared, nothing to infer
   for (const row of rows) {
     for (const name of Object.keys(row)) {
-      if (!seen.has(name)) {
-        seen.add(name);
-        names.push(name);
+      let seen = evidence.get(name);
+      if (seen === undefined) {
+        if (excluded.has(name)) continue;
+        seen = declaredType(name, typing) === undefined ? new TypeEvidence() : null;
+        evidence.set(name, seen);
       }
+      seen?.add(row[name]);
     }
   }
-  return names.map((name) => ({
+  return [...evidence].map(([name, seen]) => ({
     name,
-    type: declaredType(name, typing) ?? inferType(rows.map((row) => row[name])),
+    type: seen === null ? declaredType(name, typing)! : seen.type(),
   }));
 }

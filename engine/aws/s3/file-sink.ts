@@ -3,6 +3,7 @@ import type { Sink, SinkBatchContext } from '../../sinks/sink.js';
 import type { BatchId, OutputMode, Row } from '../../types.js';
 import { InvalidSinkOptionsError } from '../errors.js';
 import { CONTENT_TYPES, writeDeadLettersAndManifest } from './batch-manifest-writer.js';
+import { splitByColumnBudget } from './column-budget.js';
 import {
   type ColumnSpec,
   type ColumnTyping,
@@ -36,6 +37,11 @@ export interface S3FileSinkOptions extends S3OutputLocation, ColumnTyping {
   /** @default {@link DEFAULT_MAX_ROWS_PER_PART} */
   readonly maxRowsPerPart?: number;
   /**
+   * Parquet only: rows × columns one file may span before rows bringing new columns start another
+   * (sparse schema-less rows; see `column-budget.ts`). @default {@link MAX_CELLS_PER_FILE}
+   */
+  readonly maxCellsPerFile?: number;
+  /**
    * Columns identifying a result row in update and complete modes, recorded in every manifest
    * so that readers can keep the newest row per key (e.g. `['window', 'word']`). @default none
    */
@@ -51,7 +57,8 @@ export interface S3FileSinkOptions extends S3OutputLocation, ColumnTyping {
  * addBatch(batchId, rows, {deadLetters}):
  *   rows whose declared column types do not fit → dead letters (reason, row, operator 'S3FileSink')
  *   columns = declared or inferred types over the batch (one schema per batch)
- *   for each partition (first-appearance order), for each slice of ≤ maxRowsPerPart rows:
+ *   for each partition (first-appearance order), for each slice of ≤ maxRowsPerPart rows
+ *   (Parquet: also ≤ maxCellsPerFile rows × columns when rows bring new columns):
  *     PUT data/<col=value/...>part-<batchId:020>-<shard>-<n:05>.<ext>     (parallel, n counts up per batch)
  *   PUT _dead/<batchId:020>-<shard>.jsonl                                   (when there are dead letters)
  *   PUT _manifest/<batchId:020>.json                                        (always, last)
@@ -99,13 +106,19 @@ export class S3FileSink implements Sink {
   ): Promise<BatchManifest> {
     const { accepted, rejected } = this.checkDeclaredTypes(rows);
     const columns = inferColumns(accepted, this.partitionBy, this.options);
+    // JSON Lines files are written row by row; Parquet files column by column over all their
+    // rows, so sparse schema-less rows are spread over narrower files (column-budget.ts).
     const parts = groupByPartition(accepted, this.partitionBy, this.options).flatMap((group) =>
-      chunk(group.rows, this.maxRowsPerPart).map((partRows) => ({ group, rows: partRows })),
+      this.options.format === 'parquet'
+        ? splitByColumnBudget(group.rows, columns, this.maxRowsPerPart, this.options.maxCellsPerFile).map(
+            (part) => ({ group, ...part }),
+          )
+        : chunk(group.rows, this.maxRowsPerPart).map((partRows) => ({ group, rows: partRows, columns })),
     );
     const extension = this.options.format;
     const files = await mapConcurrently(parts, this.concurrency, async (part, n): Promise<ManifestFile> => {
       const key = dataKey(part.group.path, batchId, this.options.shard, n, extension);
-      const body = this.encode(part.rows, columns);
+      const body = this.encode(part.rows, part.columns);
       await this.objects.put(key, body, CONTENT_TYPES[extension]);
       return { key, rows: part.rows.length, bytes: body.byteLength, partition: part.group.values };
     });

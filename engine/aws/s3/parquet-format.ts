@@ -18,10 +18,18 @@ const CREATED_BY = 'sluice (hyparquet-writer)';
 export function encodeParquet(rows: readonly Row[], columns: readonly ColumnSpec[]): Uint8Array {
   const schema: SchemaElement[] = [{ name: 'root', num_children: columns.length }];
   for (const column of columns) schema.push(...schemaElements(column));
-  const columnData: ColumnSource[] = columns.map((column) => ({
-    name: column.name,
-    data: rows.map((row) => physicalValue(row[column.name], column.type)),
-  }));
+  // One pass over each row's own fields (not one lookup per column per row: schema-less rows
+  // have few of the many columns, and a missed lookup on such objects is slow).
+  const index = new Map(columns.map((column, i) => [column.name, i]));
+  const data = columns.map(() => new Array<unknown>(rows.length).fill(null));
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!;
+    for (const name of Object.keys(row)) {
+      const i = index.get(name);
+      if (i !== undefined) data[i]![r] = physicalValue(row[name], columns[i]!.type);
+    }
+  }
+  const columnData: ColumnSource[] = columns.map((column, i) => ({ name: column.name, data: data[i]! }));
   const buffer = parquetWriteBuffer({
     schema,
     columnData,
