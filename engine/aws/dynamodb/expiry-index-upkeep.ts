@@ -1,8 +1,8 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { BatchId } from '../../types.js';
 import { AwsRequestError } from '../errors.js';
-import { batchDeleteAll, inParallel } from './batch-requests.js';
+import { inParallel } from './batch-requests.js';
 import { TABLE_LAYOUT } from './table-layout.js';
 
 /** What the upkeep needs of a state item (see `table-layout.ts`). */
@@ -45,34 +45,57 @@ export function spentIndexEntries(
   return { tombstones, stale };
 }
 
-/** Deletes tombstones (BatchWriteItem) and re-indexes stale items (one conditional update each). */
+/**
+ * Spent entries one scan clears at most; the rest are met (and cleared) by the next scans. Keeps
+ * the upkeep of a mass eviction from stretching one invocation: each clear is its own request.
+ */
+export const MAX_CLEARED_PER_SCAN = 500;
+
+/**
+ * Deletes tombstones and re-indexes stale items, one conditional request each (on the version
+ * that was read): a zombie invocation's late upkeep can then never delete or re-index a newer
+ * version of the key, which an unconditional BatchWriteItem delete would.
+ */
 export async function clearSpentIndexEntries(
   client: DynamoDBDocumentClient,
   tableName: string,
   spent: { readonly tombstones: readonly IndexedItem[]; readonly stale: readonly IndexedItem[] },
 ): Promise<void> {
-  await batchDeleteAll(
-    client,
-    tableName,
-    spent.tombstones.map(({ pk, sk }) => ({ pk, sk })),
-  );
-  await inParallel(spent.stale, async (item) => {
-    const hasExpiry = item.ce !== undefined;
+  const work = [
+    ...spent.tombstones.map((item) => ({ item, tombstone: true })),
+    ...spent.stale.map((item) => ({ item, tombstone: false })),
+  ].slice(0, MAX_CLEARED_PER_SCAN);
+  await inParallel(work, async ({ item, tombstone }) => {
+    const key = { pk: item.pk, sk: item.sk };
+    const names = { '#v': 'v' };
     try {
+      if (tombstone) {
+        await client.send(
+          new DeleteCommand({
+            TableName: tableName,
+            Key: key,
+            ConditionExpression: '#v = :v AND attribute_not_exists(#hc)',
+            ExpressionAttributeNames: { ...names, '#hc': 'hc' },
+            ExpressionAttributeValues: { ':v': item.v },
+          }),
+        );
+        return;
+      }
+      const hasExpiry = item.ce !== undefined;
       await client.send(
         new UpdateCommand({
           TableName: tableName,
-          Key: { pk: item.pk, sk: item.sk },
+          Key: key,
           UpdateExpression: hasExpiry ? 'SET #x = :ce' : 'REMOVE #x',
-          // Only the version that was read: a newer write of the key keeps its own index value.
           ConditionExpression: '#v = :v',
-          ExpressionAttributeNames: { '#x': TABLE_LAYOUT.expiryAttribute, '#v': 'v' },
+          ExpressionAttributeNames: { ...names, '#x': TABLE_LAYOUT.expiryAttribute },
           ExpressionAttributeValues: { ':v': item.v, ...(hasExpiry ? { ':ce': item.ce } : {}) },
         }),
       );
     } catch (error) {
+      // A newer version of the key was written meanwhile: it keeps its own index value.
       if (error instanceof ConditionalCheckFailedException) return;
-      throw new AwsRequestError('UpdateItem(expiry index)', error);
+      throw new AwsRequestError(tombstone ? 'DeleteItem(tombstone)' : 'UpdateItem(expiry index)', error);
     }
   });
 }
