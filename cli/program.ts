@@ -1,4 +1,6 @@
 import { Command } from 'commander';
+import { registerCheckpoint } from './commands/checkpoint.js';
+import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerInit } from './commands/init.js';
 import { registerLocal } from './commands/local.js';
 import { registerPush } from './commands/push.js';
@@ -38,5 +40,7 @@ export function buildProgram(): Command {
   registerQuery(program);
   registerStatus(program);
   registerUi(program);
+  registerDeadLetters(program);
+  registerCheckpoint(program);
   return program;
 }

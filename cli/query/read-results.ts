@@ -196,7 +196,7 @@ async function requireSomeOutput(target: Target, query: QueryLocation, bucket: s
   throw new UnknownQueryError(query.name, known, `in s3://${bucket}/${parent}`);
 }
 
-function translateS3Error(error: unknown, target: Target, bucket: string): unknown {
+export function translateS3Error(error: unknown, target: Target, bucket: string): unknown {
   if (error instanceof CliError) return error;
   const cause = error instanceof S3RequestError ? error.cause : error;
   const name = (cause as { name?: string } | undefined)?.name;
