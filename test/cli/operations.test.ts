@@ -179,15 +179,16 @@ describe('sluice operator tools on the local stack', () => {
       repairs: { shard: string; before: { watermarkMs: number }; after: { watermarkMs: number } }[];
       unchanged: string[];
     };
-    // Only the shard the jump reached was later than BASE; the other is left alone.
-    expect(repairs.map((r) => r.shard)).toEqual([jumped[0]!.shard]);
-    expect(repairs[0]).toMatchObject({
+    // The shard the jump reached is lowered (and any other shard whose watermarks the query-wide
+    // watermark raised); every shard is at or before BASE afterwards.
+    expect(repairs.map((r) => r.shard)).toContain(jumped[0]!.shard);
+    expect(repairs.find((r) => r.shard === jumped[0]!.shard)).toMatchObject({
       before: { watermarkMs: BASE + 990 * MINUTE },
       after: { watermarkMs: BASE },
     });
-    expect(unchanged).toHaveLength((await shards()).length - 1);
-    const status = (await shards()).find((shard) => shard.shard === jumped[0]!.shard)!;
-    expect(status.watermark).toBe(new Date(BASE).toISOString());
+    expect(repairs.length + unchanged.length).toBe((await shards()).length);
+    for (const shard of await shards())
+      expect(Date.parse(shard.watermark ?? new Date(0).toISOString())).toBeLessThanOrEqual(BASE);
 
     // After the reset the same kind of view counts; two closers on the same page close its window.
     const counted = { page: '/jump', user: 'counted', ts: BASE + 5 * MINUTE + 2_000 };

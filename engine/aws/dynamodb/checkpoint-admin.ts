@@ -54,8 +54,10 @@ export class CheckpointRepairError extends SluiceError {
 const REPAIR_BATCH_ID = -1;
 
 /**
- * Lowers a shard's watermark to `toMs`: the global watermark, each `withWatermark` operator's and
- * the watermark the next batch treats as "late", so rows after `toMs` are accepted again. Windows
+ * Lowers a shard's watermarks to `toMs`: the global one, each `withWatermark` operator's and the
+ * one its last batch ran with (the next batch's "late" watermark, and with one watermark per query
+ * a floor for every shard's eviction), so rows after `toMs` are accepted again. With a query-wide
+ * watermark (`shardWatermark` 'max' or 'min'), reset every shard (the CLI's default). Windows
  * and state already evicted by the higher watermark are not brought back: rows for them start new
  * groups (in append mode, a second row for the same window).
  */
@@ -80,7 +82,13 @@ export async function resetWatermark(
       `Shard ${shard} of '${options.query}' has committed no batch yet, so its watermark is already the initial one; nothing to reset.`,
       { query: options.query, shard },
     );
-  const beforeMs = committed.watermark.globalMs;
+  // Every watermark the shard holds counts: with one watermark per query, a shard's high operator
+  // watermark or the watermark its last batch ran with raises the other shards' batches too.
+  const beforeMs = Math.max(
+    committed.watermark.globalMs,
+    committed.batchWatermarkMs,
+    ...Object.values(committed.watermark.operatorsMs),
+  );
   if (toMs >= beforeMs)
     throw new CheckpointRepairError(
       'NOT_LOWER',
@@ -92,7 +100,11 @@ export async function resetWatermark(
   );
   const repaired: CommittedBatch = {
     ...committed,
-    watermark: { globalMs: toMs, operatorsMs },
+    watermark: {
+      ...committed.watermark,
+      globalMs: Math.min(committed.watermark.globalMs, toMs),
+      operatorsMs,
+    },
     batchWatermarkMs: Math.min(committed.batchWatermarkMs, toMs),
   };
   const seq = committedSeq(committed);
@@ -101,7 +113,7 @@ export async function resetWatermark(
     action: 'reset-watermark',
     committedBatchId: committed.batchId,
     before: { watermarkMs: beforeMs, ...(seq === undefined ? {} : { seq }) },
-    after: { watermarkMs: toMs, ...(seq === undefined ? {} : { seq }) },
+    after: { watermarkMs: Math.min(beforeMs, toMs), ...(seq === undefined ? {} : { seq }) },
     atMs: (options.nowMs ?? Date.now)(),
   };
   await writeRepair(options, shard, checkpoint, repaired, repair, false);
