@@ -12,6 +12,8 @@
  * - e2e: events/s end to end on the emulators through the local runner, 1 and 4 shards
  * - memory: peak RSS of a handler process, 10k-record batches over 100k keys of state
  * - cost: per million events at list prices, next to the naive handler and a Flink application
+ * - state: S3 changelog state, DynamoDB per-key state and the naive handler side by side at
+ *   1,000 events/s: write units, PUTs, $ per million events, cold start (bench/aws/state-backends.ts)
  *
  * Options: `--quick` (smaller inputs, ~2 minutes, does not write the page unless `--write`),
  * `--write` / `--no-write`, `--e2e-events 100000`, `--naive-events 5000`, `--memory-keys 100000`.
@@ -27,7 +29,7 @@ import { parseArgs } from 'node:util';
 import type { OutputMode } from '../engine/index.js';
 import type { BenchResults, BenchSettings, Outcome } from './report.js';
 
-const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost'] as const;
+const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost', 'state'] as const;
 type Section = (typeof SECTIONS)[number];
 const ENGINE_OPTIONS = ['events', 'records', 'keys', 'iterations', 'warmup', 'modes'] as const;
 
@@ -130,8 +132,13 @@ async function main(): Promise<void> {
     );
   }
 
+  let stateSection: string | undefined;
   const aws =
-    sections.has('requests') || sections.has('e2e') || sections.has('memory') || sections.has('cost');
+    sections.has('requests') ||
+    sections.has('e2e') ||
+    sections.has('memory') ||
+    sections.has('cost') ||
+    sections.has('state');
   if (aws) {
     const { startBenchEmulators } = await import('./aws/emulators.js');
     const emulators = await startBenchEmulators();
@@ -179,6 +186,22 @@ async function main(): Promise<void> {
           return runs;
         });
       }
+      if (sections.has('state')) {
+        const { measureStateBackends, stateBackendsMarkdown } = await import('./aws/state-backends.js');
+        const outcome = await timed('state', () =>
+          measureStateBackends({
+            endpoints: emulators.endpoints,
+            keyCounts: quick ? [1_000] : [1_000, 100_000],
+            recordCounts: quick ? [500] : [500, 10_000],
+            memoryMb: settings.memoryMb,
+            runId,
+            log,
+          }),
+        );
+        stateSection = outcome.ok
+          ? stateBackendsMarkdown(outcome.value)
+          : `## State backends side by side (issue 9)\n\nThe section failed: ${outcome.error}`;
+      }
       if (sections.has('memory')) {
         const { measureMemory } = await import('./aws/memory.js');
         results.memory = await timed('memory', () =>
@@ -201,7 +224,9 @@ async function main(): Promise<void> {
 
   const { awsMarkdown, summaryMarkdown, updateBenchmarksPage } = await import('./report.js');
   const summary = summaryMarkdown(results);
-  const awsSections = sections.has('cost') || aws ? awsMarkdown(results) : '';
+  const awsSections = [sections.has('cost') || aws ? awsMarkdown(results) : '', stateSection ?? '']
+    .filter((part) => part !== '')
+    .join('\n\n');
   console.log(`## Summary\n\n${summary}\n`);
   if (awsSections !== '') console.log(`${awsSections}\n`);
   if (writePage) {

@@ -64,6 +64,20 @@ export class StateStoreMisuseError extends SluiceError {
   }
 }
 
+/**
+ * The checkpoint was committed with another state backend than the one running now (S3
+ * changelog state vs DynamoDB per-key state): running on would silently start from empty state.
+ */
+export class StateBackendChangedError extends SluiceError {
+  constructor(query: string, partition: string, committedWith: 's3' | 'dynamodb') {
+    super(
+      'SLUICE_STATE_BACKEND_CHANGED',
+      `Query '${query}' on ${partition} was committed with ${committedWith === 's3' ? "S3 state (state: 's3')" : "DynamoDB state (state: 'dynamodb')"}, but runs with the other backend now. Set the 'state' setting (construct prop 'state', SLUICE_STATE) back to '${committedWith}', or start the query under a new name to begin with empty state.`,
+      { context: { query, partition, committedWith } },
+    );
+  }
+}
+
 /** A user function (GroupState, map, ...) did something Spark's contract forbids. */
 export class UserFunctionError extends SluiceError {
   constructor(code: string, message: string, context: Record<string, unknown> = {}) {

@@ -21,6 +21,8 @@ const environmentSchema = z.object({
     .int()
     .min(1000, 'keep at least 1000 ms to commit before Lambda times out')
     .default(DEFAULT_RESERVE_MS),
+  // Where state lives: a changelog in the bucket (default) or one DynamoDB item per group key.
+  SLUICE_STATE: z.enum(['s3', 'dynamodb'], "use 's3' (the default) or 'dynamodb'").default('s3'),
   // Records per micro-batch inside one invocation (the handler's maxRecordsPerBatch); unset: one
   // batch per invocation. Smaller batches commit more often and bound the memory of one batch.
   SLUICE_MAX_RECORDS_PER_BATCH: z.coerce
@@ -79,4 +81,5 @@ export const ENVIRONMENT_VARIABLES = {
   prefix: 'SLUICE_PREFIX',
   reserveMs: 'SLUICE_RESERVE_MS',
   maxRecordsPerBatch: 'SLUICE_MAX_RECORDS_PER_BATCH',
+  state: 'SLUICE_STATE',
 } as const;

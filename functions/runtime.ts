@@ -31,6 +31,7 @@ export function runtimeFromEnvironment(
     bucket: config.SLUICE_BUCKET,
     prefix: config.SLUICE_PREFIX,
     reserveMs: config.SLUICE_RESERVE_MS,
+    state: config.SLUICE_STATE,
     ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
       ? {}
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),

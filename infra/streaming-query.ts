@@ -124,6 +124,7 @@ export class StreamingQuery extends Construct {
         ...(props.maxRecordsPerBatch === undefined
           ? {}
           : { [ENVIRONMENT_VARIABLES.maxRecordsPerBatch]: String(props.maxRecordsPerBatch) }),
+        [ENVIRONMENT_VARIABLES.state]: props.state ?? 's3',
         ...powertools,
       },
       sluice: { query, role: 'query' },

@@ -9,7 +9,7 @@ import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { AwsClients } from '../../engine/aws/clients.js';
 import { stateTableDefinition, TABLE_LAYOUT } from '../../engine/aws/dynamodb/index.js';
-import { kinesisHandler } from '../../engine/aws/lambda/kinesis-handler.js';
+import { kinesisHandler, type StateBackend } from '../../engine/aws/lambda/kinesis-handler.js';
 import { S3ProgressWriter } from '../../engine/aws/s3/index.js';
 import type { QueryProgress } from '../../engine/index.js';
 import { S3RVER_CREDENTIALS } from '../../local/emulators/index.js';
@@ -29,6 +29,8 @@ export interface SystemUnderTest {
   readonly meter: TrafficMeter;
   readonly clients: AwsClients;
   invoke(event: KinesisStreamEvent): Promise<KinesisStreamBatchResponse>;
+  /** sluice only: replaces the handler by a new one, as a cold Lambda container would start. */
+  coldStart(): void;
   /** sluice only: the progress records a shard wrote, in batch order. */
   progress(shard: string): Promise<QueryProgress[]>;
 }
@@ -45,6 +47,8 @@ export interface SetupOptions {
   readonly shards?: number;
   /** Count DynamoDB capacity units (parses bodies; costs CPU in this process). @default true */
   readonly units?: boolean;
+  /** sluice's state backend. @default the handler's default ('s3') */
+  readonly state?: StateBackend;
 }
 
 /** Creates the system's table, bucket and stream, and its handler on fresh, metered clients. */
@@ -83,7 +87,16 @@ export async function setUpSystem(options: SetupOptions): Promise<SystemUnderTes
   const prefix = 'bench';
   if (system === 'sluice') {
     const query = benchQuery(name);
-    const handler = kinesisHandler(query, { clients, tableName, bucket, prefix, reserveMs: 1000 });
+    const newHandler = () =>
+      kinesisHandler(query, {
+        clients,
+        tableName,
+        bucket,
+        prefix,
+        reserveMs: 1000,
+        ...(options.state === undefined ? {} : { state: options.state }),
+      });
+    let handler = newHandler();
     const progressReader = new S3ProgressWriter({
       client: benchClients(endpoints).s3,
       bucket,
@@ -97,6 +110,9 @@ export async function setUpSystem(options: SetupOptions): Promise<SystemUnderTes
       meter,
       clients,
       invoke: (event) => handler(event, LONG_CONTEXT),
+      coldStart: () => {
+        handler = newHandler();
+      },
       async progress(shard) {
         const ids = await progressReader.batchIds(shard);
         return Promise.all(ids.map((id) => progressReader.read(shard, id)));
@@ -104,7 +120,16 @@ export async function setUpSystem(options: SetupOptions): Promise<SystemUnderTes
     };
   }
   const handler = naiveHandler({ clients, tableName, bucket, prefix, windowMs: WINDOW_MS });
-  return { system, name, stream, meter, clients, invoke: handler, progress: async () => [] };
+  return {
+    system,
+    name,
+    stream,
+    meter,
+    clients,
+    invoke: handler,
+    coldStart: () => undefined,
+    progress: async () => [],
+  };
 }
 
 async function createStream(clients: AwsClients, stream: string, shards: number): Promise<void> {

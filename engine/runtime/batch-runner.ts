@@ -1,5 +1,6 @@
 import type { QueryDefinition } from '../api/writer.js';
 import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import { StateBackendChangedError } from '../errors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { StateStore } from '../state/state-store.js';
 import { StateView } from '../state/state-view.js';
@@ -90,6 +91,7 @@ export async function runPlannedBatch(
   // A commit-versioned store loads the committed state (or checks its warm cache) while the
   // input is fetched: both are reads of what the previous batch committed.
   const versioning = deps.stateStore.versioning;
+  checkStateBackend(deps, previous);
   const [input] = await timed(durations, 'getBatch', () =>
     Promise.all([getInput(), versioning?.open(deps.partition, previous?.stateVersion, batch.batchId)]),
   );
@@ -252,6 +254,17 @@ function buildProgress(
     numRejectedRows: extra.numRejectedRows,
     numDeadLetters: extra.numDeadLetters,
   };
+}
+
+/**
+ * A commit of a stateful query names its state version iff it ran on a commit-versioned store
+ * (S3 changelog state); switching backends on an existing checkpoint would start from empty state.
+ */
+function checkStateBackend(deps: BatchRunnerDeps, previous: CommittedBatch | undefined): void {
+  if (previous === undefined || deps.plan.statefulOperators.length === 0) return;
+  const versioned = deps.stateStore.versioning !== undefined;
+  if (versioned === (previous.stateVersion !== undefined)) return;
+  throw new StateBackendChangedError(deps.query.name, deps.partition, versioned ? 'dynamodb' : 's3');
 }
 
 function rejectedToDeadLetter(rejected: RejectedRow): DeadLetter {

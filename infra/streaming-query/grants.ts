@@ -64,6 +64,16 @@ export function grantQueryFunction(
     }),
   );
   acknowledgeWildcardResource(role, objects, ACKNOWLEDGED_FINDINGS.outputPrefix);
+  // The S3 state store deletes its own superseded and uncommitted state objects (at snapshots).
+  const stateObjects = target.bucket.arnForObjects(`${target.keyPrefix}/_state/*`);
+  role.addToPrincipalPolicy(
+    new PolicyStatement({
+      sid: 'CleanOwnStateObjects',
+      actions: ['s3:DeleteObject'],
+      resources: [stateObjects],
+    }),
+  );
+  acknowledgeWildcardResource(role, stateObjects, ACKNOWLEDGED_FINDINGS.outputPrefix);
   role.addToPrincipalPolicy(
     new PolicyStatement({
       sid: 'ListOwnOutputPrefix',

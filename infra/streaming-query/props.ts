@@ -96,8 +96,16 @@ export interface StreamingQueryProps {
    */
   readonly maxRecordsPerBatch?: number;
   /**
+   * Where the query's state lives (`SLUICE_STATE`). `'s3'`: per-batch deltas and snapshots
+   * under `PREFIX/QUERY/_state/` in the bucket, named by each DynamoDB commit; the cost of a
+   * batch does not grow with the number of keys, and a shard's state must fit the function's
+   * memory. `'dynamodb'`: one table item per group key (cost grows with keys touched).
+   * @default 's3'
+   */
+  readonly state?: 's3' | 'dynamodb';
+  /**
    * Extra environment variables of the query function. The variables the construct derives from
-   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
+   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
    * `SLUICE_PREFIX`) are refused here: set the prop instead.
    * @default none
    */

@@ -91,6 +91,7 @@ export function validateProps(props: StreamingQueryProps): void {
 const PROP_VARIABLES: ReadonlyArray<readonly [string, string]> = [
   [ENVIRONMENT_VARIABLES.reserveMs, 'commitReserve'],
   [ENVIRONMENT_VARIABLES.maxRecordsPerBatch, 'maxRecordsPerBatch'],
+  [ENVIRONMENT_VARIABLES.state, 'state'],
   [ENVIRONMENT_VARIABLES.table, 'table'],
   [ENVIRONMENT_VARIABLES.bucket, 'bucket'],
   [ENVIRONMENT_VARIABLES.prefix, 'prefix'],

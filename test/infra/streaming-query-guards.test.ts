@@ -240,11 +240,16 @@ describe('each function touches only its own stream, table and bucket', () => {
       expect(bySid.ListOwnOutputPrefix.Condition).toEqual({
         StringLike: { 's3:prefix': [`sluice/${query}/*`] },
       });
+      // The S3 state store deletes only its own superseded state objects.
+      expect(bySid.CleanOwnStateObjects.Action).toBe('s3:DeleteObject');
+      expect(bySid.CleanOwnStateObjects.Resource).toEqual({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, `/sluice/${query}/_state/*`]],
+      });
       // No statement grants the table or bucket without those conditions or the prefix.
       for (const statement of statements) {
         const resources = JSON.stringify(statement.Resource);
         if (resources.includes(bucketId) && statement.Sid !== 'ListOwnOutputPrefix')
-          expect(resources).toContain(`/sluice/${query}/*`);
+          expect(resources).toMatch(new RegExp(`/sluice/${query}/(_state/)?\\*`));
         if (statement.Action.toString().includes('dynamodb:')) expect(statement.Condition).toBeDefined();
       }
     }

@@ -9,6 +9,8 @@ import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution } from '../../runtime/stream-execution.js';
+import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
+import type { StateStore } from '../../state/state-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
 import type { AwsClients } from '../clients.js';
 import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.js';
@@ -30,6 +32,7 @@ import { shardLineage } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
+import { S3StateObjects } from '../s3-state/s3-state-objects.js';
 import { PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
 
@@ -37,8 +40,15 @@ import { firstUncommitted } from './first-uncommitted.js';
 export interface KinesisHandlerOptions
   extends Pick<RecordDecoderOptions, 'route' | 'decode' | 'maxRecordBytes'> {
   readonly clients: AwsClients;
-  /** The DynamoDB table with state and checkpoints. */
+  /** The DynamoDB table with checkpoints (and state, with `state: 'dynamodb'`). */
   readonly tableName: string;
+  /**
+   * Where state lives. `'s3'`: a changelog of per-batch deltas and snapshots under
+   * `PREFIX/QUERY/_state/`, named by each commit, kept in memory by warm containers (cost per
+   * batch independent of keys). `'dynamodb'`: one item per group key in the table.
+   * @default 's3'
+   */
+  readonly state?: StateBackend;
   /** The S3 bucket and key prefix for outputs, dead letters and progress. */
   readonly bucket: string;
   readonly prefix: string;
@@ -65,6 +75,9 @@ export interface KinesisHandlerOptions
 }
 
 const DEFAULT_RESERVE_MS = 10_000;
+
+/** The state backends a query function can run with. */
+export type StateBackend = 's3' | 'dynamodb';
 
 export type KinesisHandler = (
   event: KinesisStreamEvent,
@@ -102,16 +115,17 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
     ...(options.decode === undefined ? {} : { decode: options.decode }),
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
   });
-  const stateStore = new DynamoDbStateStore({
-    client: options.clients.dynamodb,
-    tableName: options.tableName,
-  });
   const location = {
     client: options.clients.s3,
     bucket: options.bucket,
     prefix: options.prefix,
     query: query.name,
   };
+  // Built once per container: the changelog store's memory is the warm cache of the next invocations.
+  const stateStore: StateStore =
+    options.state === 'dynamodb'
+      ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
+      : new ChangelogStateStore({ objects: new S3StateObjects(location), query: query.name });
   const progressWriter = new S3ProgressWriter(location);
   const timestampColumns = [
     ...(options.timestampColumns ?? []),
@@ -181,7 +195,11 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
       }),
       clock,
       partition: shardId,
-      fence: (batch) => ensureStillPending(checkpoints, batch),
+      // Per-key state writes overwrite: a zombie must stop before them. Changelog objects are
+      // new keys per attempt, which only the winning commit names: no fence (and no read) needed.
+      ...(stateStore.versioning === undefined
+        ? { fence: (batch: PlannedBatch) => ensureStillPending(checkpoints, batch) }
+        : {}),
       adopt: () => adoptFromParents(shardId, records[0]!.eventSourceARN),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });

@@ -56,6 +56,15 @@ export async function adoptParentState(input: AdoptionInput): Promise<CommittedB
   }
   if (parents.length === 0) return undefined;
 
+  // A store whose state is named by commits (S3 changelog) loads each parent's committed
+  // version first, and starts the child empty at the adoption batch.
+  const versioning = input.stateStore.versioning;
+  for (const [index, parentId] of input.lineage.parents.entries()) {
+    const committed = parents[index];
+    if (committed !== undefined)
+      await versioning?.open(parentId, committed.stateVersion, committed.batchId + 1);
+  }
+  await versioning?.open(input.lineage.shardId, undefined, ADOPTION_BATCH_ID);
   const { start, end } = input.lineage.hashRange;
   const stateRows: Record<string, number> = {};
   for (const operator of input.plan.statefulOperators) {
@@ -80,7 +89,9 @@ export async function adoptParentState(input: AdoptionInput): Promise<CommittedB
     await input.stateStore.write(child, ADOPTION_BATCH_ID, writes);
     stateRows[operator.operatorId] = writes.length;
   }
+  const stateVersion = await versioning?.seal(input.lineage.shardId, ADOPTION_BATCH_ID);
   return {
+    ...(stateVersion === undefined ? {} : { stateVersion }),
     batchId: ADOPTION_BATCH_ID,
     endOffsets: {},
     batchTimestampMs: Math.max(...parents.map((parent) => parent.batchTimestampMs)),

@@ -9,9 +9,10 @@ export const CALL_KINDS = [
   'batchId.allocate', // UpdateItem ADD on the query's batch-id counter
   'wal.plan', // UpdateItem SET pending: the WAL entry
   'checkpoint.commit', // UpdateItem SET committed REMOVE pending
-  'state.read', // BatchGetItem of state keys
+  'state.read', // BatchGetItem of state keys, or GetObject of a changelog object (S3 state)
   'state.query', // Query of the expiry index or a whole namespace
-  'state.write', // BatchWriteItem of state items
+  'state.write', // BatchWriteItem of state items, or PutObject of a delta/snapshot (S3 state)
+  'state.cleanup', // ListObjectsV2/DeleteObjects of changelog objects at a snapshot (S3 state)
   's3.data', // PutObject of a data object
   's3.deadLetters', // PutObject of a dead-letter object
   's3.manifest', // PutObject of a manifest
@@ -56,8 +57,15 @@ export function classifyCall(
     }
   }
   if (service === 'S3') {
-    if (command !== 'PutObject') return 'other';
     const key = String(input.Key ?? '');
+    if (
+      command === 'DeleteObjects' ||
+      (command === 'ListObjectsV2' && String(input.Prefix).includes('/_state/'))
+    )
+      return 'state.cleanup';
+    if (key.includes('/_state/'))
+      return command === 'PutObject' ? 'state.write' : command === 'GetObject' ? 'state.read' : 'other';
+    if (command !== 'PutObject') return 'other';
     if (key.includes('/_manifest/')) return 's3.manifest';
     if (key.includes('/_dead/')) return 's3.deadLetters';
     if (key.includes('/_progress/')) return 's3.progress';

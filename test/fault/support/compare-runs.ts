@@ -1,4 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
+import type { StateBackend } from '../../../engine/aws/lambda/kinesis-handler.js';
 import type { PlannedBatch, QueryDefinition } from '../../../engine/index.js';
 import type { BatchRecorder } from './batch-recorder.js';
 import type { FaultEnv } from './fault-env.js';
@@ -10,6 +11,7 @@ export interface ComparedRun {
   readonly query: QueryDefinition;
   readonly prefix: string;
   readonly recorder: BatchRecorder;
+  readonly state: StateBackend;
 }
 
 /** The plan fields a replay and the reference must agree on (batch ids and processing time may differ). */
@@ -76,8 +78,8 @@ export async function compareRuns(
       );
     }
     const [ourState, theirState] = await Promise.all([
-      readState(env, faulty.query, shard),
-      readState(env, reference.query, shard),
+      readState(env, faulty, shard),
+      readState(env, reference, shard),
     ]);
     problems.push(...mapProblems(`${shard} state`, ourState, theirState));
     const [ourCheckpoint, theirCheckpoint] = await Promise.all([

@@ -1,5 +1,5 @@
 import type { Context, KinesisStreamBatchResponse } from 'aws-lambda';
-import { kinesisHandler } from '../../../engine/aws/lambda/kinesis-handler.js';
+import { kinesisHandler, type StateBackend } from '../../../engine/aws/lambda/kinesis-handler.js';
 import type { ManualClock, QueryDefinition } from '../../../engine/index.js';
 import type { BatchRecorder } from './batch-recorder.js';
 import type { IndexRange } from './fault-choice.js';
@@ -18,6 +18,8 @@ export interface RunContext {
   readonly clock: ManualClock;
   readonly recorder: BatchRecorder;
   readonly tamper?: Tamper;
+  /** The state backend of the run's handler. */
+  readonly state: StateBackend;
 }
 
 /** One invocation of a step: its faults and, for a zombie step, the second invocation's. */
@@ -73,6 +75,7 @@ export async function invokeStep(
       tableName: run.env.tableName,
       bucket: run.env.bucket,
       prefix: run.prefix,
+      state: run.state,
       clock: run.clock,
       hook: (phase, batch) => {
         run.recorder.observe(feed.shardId, batch);

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { StateBackend } from '../../../engine/aws/lambda/kinesis-handler.js';
 import {
   DEFAULT_S3_CONCURRENCY,
   decodeDeadLetters,
@@ -6,12 +7,15 @@ import {
   QueryObjects,
   S3OutputReader,
 } from '../../../engine/aws/s3/index.js';
+import { S3StateObjects } from '../../../engine/aws/s3-state/index.js';
 import {
   type Checkpoint,
   compileQuery,
   type QueryDefinition,
   stateNamespace,
 } from '../../../engine/index.js';
+import { asChangelogVersion } from '../../../engine/state/changelog/changelog-layout.js';
+import { loadVersion } from '../../../engine/state/changelog/changelog-reader.js';
 import type { FaultEnv } from './fault-env.js';
 
 /** A value as stable text: object keys sorted, bytes as base64, bigints as digits. */
@@ -65,13 +69,34 @@ export async function readOutputs(
   return outputs;
 }
 
-/** The current version of every state key of every stateful operator of the query on a shard. */
+/**
+ * The current version of every state key of every stateful operator of the query on a shard:
+ * with S3 state, the committed version's snapshot and deltas (what any later batch reads);
+ * with DynamoDB state, the items' current versions.
+ */
 export async function readState(
   env: FaultEnv,
-  query: QueryDefinition,
+  run: { readonly query: QueryDefinition; readonly prefix: string; readonly state: StateBackend },
   shardId: string,
 ): Promise<Map<string, string>> {
+  const query = run.query;
   const state = new Map<string, string>();
+  if (run.state === 's3') {
+    const checkpoint = await readCheckpoint(env, query.name, shardId);
+    const version = asChangelogVersion(checkpoint?.committed?.stateVersion);
+    if (version === undefined) return state;
+    const objects = new S3StateObjects({
+      client: env.clients.s3,
+      bucket: env.bucket,
+      prefix: run.prefix,
+      query: query.name,
+    });
+    for (const [operatorId, loaded] of await loadVersion(objects, shardId, version)) {
+      for (const [key, entry] of loaded.entries)
+        state.set(`${operatorId}/${key}`, canonical({ value: entry.value, expiresAt: entry.expiresAt }));
+    }
+    return state;
+  }
   for (const operator of compileQuery(query).statefulOperators) {
     const pk = `S#${stateNamespace(query.name, operator.operatorId, shardId)}`;
     let startKey: Record<string, unknown> | undefined;

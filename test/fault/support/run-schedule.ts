@@ -1,3 +1,4 @@
+import type { StateBackend } from '../../../engine/aws/lambda/kinesis-handler.js';
 import { ManualClock } from '../../../engine/index.js';
 import { BatchRecorder } from './batch-recorder.js';
 import { compareRuns } from './compare-runs.js';
@@ -26,6 +27,8 @@ export interface ScheduleOutcome {
 export interface ScheduleOptions {
   /** Breaks the faulty run's runtime on purpose (to show the check catches it). */
   readonly tamper?: Tamper;
+  /** The state backend. @default 's3' for even seeds, 'dynamodb' for odd ones */
+  readonly state?: StateBackend;
 }
 
 const PREFIX = 'faults';
@@ -57,8 +60,11 @@ export async function runSchedule(
     .filter((shard) => shard.records.length > 0)
     .map((shard) => new ShardFeed(stream, shard.shardId, shard.records));
   const problems: string[] = [];
+  // Both state backends pass the same schedules: even seeds run on S3, odd ones on DynamoDB.
+  const state = options.state ?? (seed % 2 === 0 ? 's3' : 'dynamodb');
   const faulty: RunContext = {
     env,
+    state,
     query: faultQuery(kind, name),
     prefix: PREFIX,
     clock: new ManualClock(Date.UTC(2024, 0, 1, 12)),
@@ -75,6 +81,7 @@ export async function runSchedule(
   const faultyDone = performance.now();
   const reference: RunContext = {
     env,
+    state,
     query: faultQuery(kind, `${name}-ref`),
     prefix: PREFIX,
     clock: new ManualClock(Date.UTC(2024, 0, 1, 12)),
