@@ -47,6 +47,14 @@ export {
   UserFunctionError,
 } from './errors.js';
 export {
+  type ExchangeOffset,
+  ExchangeReader,
+  type ExchangeRecord,
+  type ExchangeTransport,
+  ExchangeWriter,
+  MemoryExchange,
+} from './exchange/index.js';
+export {
   type AggregateFunction,
   approxCountDistinct,
   avg,
@@ -58,6 +66,8 @@ export {
 } from './operators/aggregate/functions.js';
 export { type GroupState, GroupStateTimeout } from './operators/groups-with-state/types.js';
 export { checkQuery } from './plan/checker.js';
+export { explain } from './plan/exchange/explain.js';
+export { type ExchangeSpec, planStages, type Stage, type StagedQuery } from './plan/exchange/plan-stages.js';
 export { ExpressionError, type TextPosition } from './plan/expressions/errors.js';
 export type { Expression, NamedExpression } from './plan/expressions/expression.js';
 export { describePlan } from './plan/fingerprint.js';

@@ -29,6 +29,11 @@ export interface QueryDefinition {
   readonly outputMode: OutputMode;
   readonly sink: SinkSpec;
   readonly watermarkPolicy: WatermarkPolicy;
+  /**
+   * `off`: never plan an exchange; a stateful operator whose keys ignore the source's partition key
+   * is then an error (`GROUPING_IGNORES_PARTITION_KEY`). @default 'auto'
+   */
+  readonly exchange?: 'auto' | 'off';
   /** How shards share the watermark. @default {@link DEFAULT_SHARD_WATERMARK} */
   readonly shardWatermark?: ShardWatermarkPolicy;
   /** The idle-watermark policy: see {@link DataStreamWriter.idleWatermark}. */
@@ -49,6 +54,7 @@ export class DataStreamWriter<T extends object> {
   private policy: WatermarkPolicy = 'min';
   private idleMs: number | undefined;
   private shards: ShardWatermarkPolicy = DEFAULT_SHARD_WATERMARK;
+  private exchangeMode: 'auto' | 'off' = 'auto';
 
   constructor(private readonly plan: PlanNode) {}
 
@@ -106,6 +112,17 @@ export class DataStreamWriter<T extends object> {
   }
 
   /**
+   * Whether the planner may insert an exchange (a shuffle) before a stateful operator whose keys do
+   * not follow the source's partition key, running the query as two stages (see `explain`).
+   * `'off'` makes such a query an error instead (`GROUPING_IGNORES_PARTITION_KEY`).
+   * @default 'auto'
+   */
+  exchanges(mode: 'auto' | 'off'): this {
+    this.exchangeMode = mode;
+    return this;
+  }
+
+  /**
    * Lets the watermark advance on a partition (a Kinesis shard) that receives no input: once it
    * has been quiet for `after` of processing time, each trigger (the heartbeat on Lambda) treats
    * it as having seen event time `now − after`. Windows then close and event-time timeouts fire
@@ -127,6 +144,7 @@ export class DataStreamWriter<T extends object> {
       sink: this.sink,
       watermarkPolicy: this.policy,
       shardWatermark: this.shards,
+      ...(this.exchangeMode === 'off' ? { exchange: 'off' as const } : {}),
       ...(this.idleMs === undefined ? {} : { idleWatermarkMs: this.idleMs }),
     };
     checkQuery(query);

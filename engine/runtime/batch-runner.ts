@@ -176,7 +176,11 @@ export async function runPlannedBatch(
       previous?.watermark ?? INITIAL_WATERMARK,
       deps.plan.watermarkIds,
       deps.watermarkDelaysMs,
-      withIdleEventTime(eventTimes, deps.plan.watermarkIds, batch.idleEventTimeMs),
+      withSeenEventTime(
+        withIdleEventTime(eventTimes, deps.plan.watermarkIds, batch.idleEventTimeMs),
+        deps.plan.watermarkIds,
+        input.eventTimeMs,
+      ),
       deps.query.watermarkPolicy,
     ),
     ...lastInputAt(previous, batch, input),
@@ -280,6 +284,26 @@ function withIdleEventTime(
   if (idleEventTimeMs === undefined) return eventTimes;
   const idle = { min: idleEventTimeMs, max: idleEventTimeMs, sum: idleEventTimeMs, count: 1 };
   return new Map(watermarkIds.map((id) => [id, idle]));
+}
+
+/** Event time an input reports besides its rows (exchange markers) counts at every watermark operator. */
+function withSeenEventTime(
+  eventTimes: ReadonlyMap<string, EventTimeStats>,
+  watermarkIds: readonly string[],
+  seenMs: number | undefined,
+): ReadonlyMap<string, EventTimeStats> {
+  if (seenMs === undefined) return eventTimes;
+  const merged = new Map(eventTimes);
+  for (const id of watermarkIds) {
+    const stats = merged.get(id);
+    merged.set(
+      id,
+      stats === undefined || stats.count === 0
+        ? { min: seenMs, max: seenMs, sum: seenMs, count: 1 }
+        : { ...stats, max: Math.max(stats.max, seenMs) },
+    );
+  }
+  return merged;
 }
 
 /** Carries the processing time of the last batch with input forward, for the idle policy. */

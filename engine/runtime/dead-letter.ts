@@ -26,4 +26,10 @@ export interface DeadLetter {
 export interface BatchInput {
   readonly rows: ReadonlyMap<string, readonly Row[]>;
   readonly deadLetters: readonly DeadLetter[];
+  /**
+   * Event time the input has seen besides its rows' (an exchange's end-of-batch markers carry the
+   * origin batches' max event time): counted at every `withWatermark`, so stage 2's watermark
+   * follows stage 1's progress even when no rows reach this partition.
+   */
+  readonly eventTimeMs?: number;
 }

@@ -1,4 +1,5 @@
 import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
 import type { DeadLetter } from '../runtime/dead-letter.js';
 import type { BatchId, Row } from '../types.js';
 
@@ -29,7 +30,9 @@ export type SinkSpec =
   | { readonly kind: 'memory' }
   | { readonly kind: 'console' }
   | { readonly kind: 'foreachBatch'; readonly fn: ForeachBatchFunction }
-  | { readonly kind: 'files'; readonly format: 'jsonl' | 'parquet'; readonly partitionBy: readonly string[] };
+  | { readonly kind: 'files'; readonly format: 'jsonl' | 'parquet'; readonly partitionBy: readonly string[] }
+  /** Stage 1 of a two-stage query writes into the exchange (set by `planStages`, never by users). */
+  | { readonly kind: 'exchange'; readonly exchange: ExchangeSpec };
 
 /**
  * A bound sink. `addBatch` must be idempotent per batch id: called again with the same batch id

@@ -1,5 +1,9 @@
 import type { QueryDefinition } from '../api/writer.js';
 import { type MemoryCheckpointStore, MemoryCheckpointTable } from '../checkpoint/memory-checkpoint-store.js';
+import { ExchangeReader } from '../exchange/exchange-reader.js';
+import { ExchangeWriter } from '../exchange/exchange-writer.js';
+import { MemoryExchange } from '../exchange/memory-exchange.js';
+import { planStages, type Stage, type StagedQuery } from '../plan/exchange/plan-stages.js';
 import type { BatchOutcome, BatchPhase } from '../runtime/batch-runner.js';
 import type { RejectedRow } from '../runtime/operator.js';
 import type { QueryProgress } from '../runtime/progress.js';
@@ -37,6 +41,11 @@ export interface StreamTestOptions {
    * checkpoint, as on Lambda; rows reach one with `MemoryStream.addDataTo`. @default ['0']
    */
   readonly partitions?: readonly string[];
+  /**
+   * Partitions of the exchange when the query runs as two stages (see `explain`); stage 2 runs
+   * one execution per exchange partition, named `exchange-0`, `exchange-1`, … @default 2
+   */
+  readonly exchangePartitions?: number;
 }
 
 /**
@@ -46,6 +55,9 @@ export interface StreamTestOptions {
  * same checkpoint and state, and replay the last batch.
  *
  * The query's own sink is replaced by a memory sink; a `foreachBatch` function is still called.
+ * A query that needs an exchange (see `explain`) runs as its two stages: stage 1 on the source
+ * partitions, writing into an in-memory exchange, stage 2 on the exchange's partitions, writing the
+ * output; `processAllAvailable` runs both until neither has a batch due.
  *
  * @example
  * const test = new StreamTest(query, [words]);
@@ -69,6 +81,13 @@ export class StreamTest {
   /** Rows rejected by operators, in order. */
   readonly rejected: RejectedRow[] = [];
   private readonly executions = new Map<string, StreamExecution>();
+  /** The exchange between the stages of a two-stage query (`undefined` for one stage). */
+  readonly exchange: MemoryExchange | undefined;
+  /** Checkpoints of stage 2's partitions, when the query has two stages. */
+  readonly exchangeCheckpointTable = new MemoryCheckpointTable();
+  /** Stage 2's partitions (`exchange-0`, …), empty for a one-stage query. */
+  readonly exchangePartitionIds: readonly string[];
+  private staged: StagedQuery;
   private outcomes: BatchOutcome[] = [];
   private crashPhase: BatchPhase | undefined;
   /** The partition that ran the last batch (what `replayLastBatch` replays). */
@@ -87,6 +106,22 @@ export class StreamTest {
     for (const partition of this.partitions) this.checkpointTable.partition(partition);
     this.checkpoints = this.checkpointTable.partition(this.partitions[0]!);
     this.lastPartition = this.partitions[0]!;
+    this.staged = planStages(query);
+    const count = options.exchangePartitions ?? 2;
+    this.exchange = this.staged.exchange === undefined ? undefined : new MemoryExchange(count);
+    this.exchangePartitionIds =
+      this.exchange === undefined ? [] : Array.from({ length: count }, (_, i) => `exchange-${i}`);
+  }
+
+  /** The stage a partition runs: stage 1 on source partitions, stage 2 on exchange partitions. */
+  private stageOf(partition: string): Stage {
+    const last = this.staged.stages.at(-1)!;
+    return this.exchangePartitionIds.includes(partition) ? last : this.staged.stages[0]!;
+  }
+
+  /** Whether a partition's output is the query's (the last stage), not rows for the exchange. */
+  private isFinal(partition: string): boolean {
+    return this.staged.stages.length === 1 || this.exchangePartitionIds.includes(partition);
   }
 
   private newStateStore(): MemoryStateStore | ChangelogStateStore {
@@ -107,7 +142,7 @@ export class StreamTest {
     const outcomes: BatchOutcome[] = [];
     for (let ran = true; ran; ) {
       ran = false;
-      for (const partition of this.partitions) {
+      for (const partition of [...this.partitions, ...this.exchangePartitionIds]) {
         const outcome = await this.running(partition).runNextBatch();
         if (outcome === undefined) continue;
         outcomes.push(outcome);
@@ -115,7 +150,7 @@ export class StreamTest {
       }
     }
     this.record(outcomes);
-    return outcomes.flatMap((outcome) => [...outcome.output]);
+    return this.lastOutput();
   }
 
   /** Runs at most one batch (on `partition`); returns its outcome, or `undefined` if none was due. */
@@ -125,14 +160,16 @@ export class StreamTest {
     return outcome;
   }
 
-  /** The checkpoint store of one partition. */
+  /** The checkpoint store of one partition (a source partition, or an exchange partition of stage 2). */
   checkpointsOf(partition: string): MemoryCheckpointStore {
-    return this.checkpointTable.partition(partition);
+    return this.exchangePartitionIds.includes(partition)
+      ? this.exchangeCheckpointTable.partition(partition)
+      : this.checkpointTable.partition(partition);
   }
 
-  /** Output rows of the batches run by the last `processAllAvailable` / `runOneBatch`. */
+  /** Output rows of the batches run by the last `processAllAvailable` / `runOneBatch` (the query's, not stage 1's). */
   lastOutput(): Row[] {
-    return this.outcomes.flatMap((outcome) => [...outcome.output]);
+    return this.outcomes.filter((o) => this.isFinal(o.progress.partition)).flatMap((o) => [...o.output]);
   }
 
   /** Output of one batch as the sink holds it. */
@@ -166,6 +203,12 @@ export class StreamTest {
    */
   restart(query: QueryDefinition = this.query): this {
     this.query = query;
+    this.staged = planStages(query);
+    if ((this.staged.exchange === undefined) !== (this.exchange === undefined)) {
+      throw new Error(
+        'restart: a query cannot gain or lose its exchange across a restart; start a new StreamTest.',
+      );
+    }
     this.executions.clear();
     if (this.stateObjects !== undefined) this.stateStore = this.newStateStore();
     return this;
@@ -202,12 +245,21 @@ export class StreamTest {
   private running(partition: string): StreamExecution {
     let execution = this.executions.get(partition);
     if (execution === undefined) {
+      const stage = this.stageOf(partition);
+      const index = this.exchangePartitionIds.indexOf(partition);
+      const exchange = this.staged.exchange;
       execution = new StreamExecution({
-        query: this.query,
-        source: new MemoryBatchSource(this.streams, partition),
+        query: stage.query,
+        source:
+          index >= 0 && this.exchange !== undefined && exchange !== undefined
+            ? new ExchangeReader(this.exchange, exchange.name, index)
+            : new MemoryBatchSource(this.streams, partition),
         stateStore: this.stateStore,
         checkpoints: this.checkpointsOf(partition),
-        sink: this.boundSink(partition),
+        sink:
+          this.isFinal(partition) || this.exchange === undefined || exchange === undefined
+            ? this.boundSink(partition)
+            : new ExchangeWriter({ spec: exchange, transport: this.exchange, origin: partition }),
         clock: this.clock,
         partition,
         hook: (phase) => {

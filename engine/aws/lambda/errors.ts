@@ -10,3 +10,14 @@ export class PartitioningNotDeclaredError extends SluiceError {
     );
   }
 }
+
+/** A query that needs an exchange (two stages) cannot be deployed on Lambda yet. */
+export class ExchangeNotDeployableError extends SluiceError {
+  constructor(query: string, plan: string) {
+    super(
+      'SLUICE_EXCHANGE_NOT_DEPLOYABLE',
+      `Query '${query}' needs an exchange before a stateful operator (its keys do not follow the source's partition key), so it runs as two stages; the Lambda runtime does not run stages yet. Run it in the test kit (StreamTest runs both stages), group by the partition key, or have producers partition by the operator's key and declare it with readStream(..., { partitionKey }). The plan:\n${plan}`,
+      { context: { query } },
+    );
+  }
+}

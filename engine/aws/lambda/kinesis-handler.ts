@@ -4,6 +4,8 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import type { QueryDefinition } from '../../api/writer.js';
 import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
+import { explain } from '../../plan/exchange/explain.js';
+import { planStages } from '../../plan/exchange/plan-stages.js';
 import { isStateful, walkPlan } from '../../plan/nodes.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
@@ -33,7 +35,7 @@ import { bindSink } from '../s3/bind-sink.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
 import { S3StateObjects } from '../s3-state/s3-state-objects.js';
-import { PartitioningNotDeclaredError } from './errors.js';
+import { ExchangeNotDeployableError, PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
 
 /** Where and how a query runs on Lambda. Environment parsing happens in `functions/`, not here. */
@@ -105,6 +107,7 @@ export type KinesisHandler = (
  */
 export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOptions): KinesisHandler {
   checkPartitioning(query, options.singleShard ?? false);
+  if (planStages(query).stages.length > 1) throw new ExchangeNotDeployableError(query.name, explain(query));
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
   requests.attach(options.clients.s3, 'S3');

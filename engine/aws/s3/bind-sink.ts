@@ -61,6 +61,7 @@ export function bindSink(spec: SinkSpec, options: BindSinkOptions): Sink {
       });
     case 'memory':
     case 'console':
+    case 'exchange': // the handler refuses two-stage queries before binding (see kinesisHandler)
       throw new UnsupportedSinkError(spec.kind);
   }
 }

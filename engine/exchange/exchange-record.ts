@@ -1,0 +1,47 @@
+import type { BatchId, Row, TimestampMs } from '../types.js';
+
+/**
+ * What travels through an exchange between stage 1 and stage 2 (DESIGN.md, "Exchange"). Format
+ * version 1; on Kinesis each record is one of these as JSON.
+ *
+ * - `rows`: rows of origin batch (`origin`, `batchId`) routed to this internal partition, packed;
+ *   `index` numbers the origin batch's records within the partition from 0, so stage 2 drops a
+ *   re-put record (a replay of the origin batch) by (origin, batchId, index).
+ * - `marker`: the end of origin batch (`origin`, `batchId`), put to every internal partition only
+ *   after all of the batch's `rows` records were acknowledged; it carries the batch's max event
+ *   time (the origin's progress, from which stage 2 takes its watermark).
+ */
+export type ExchangeRecord =
+  | {
+      readonly v: 1;
+      readonly kind: 'rows';
+      readonly origin: string;
+      readonly batchId: BatchId;
+      readonly index: number;
+      readonly rows: readonly Row[];
+    }
+  | {
+      readonly v: 1;
+      readonly kind: 'marker';
+      readonly origin: string;
+      readonly batchId: BatchId;
+      readonly maxEventTimeMs?: TimestampMs;
+    };
+
+/** A record as read back from an internal partition, with its position there (1-based, increasing). */
+export interface PositionedRecord {
+  readonly position: number;
+  readonly record: ExchangeRecord;
+}
+
+/**
+ * The internal stream between the stages: a fixed number of partitions, each an ordered log.
+ * `put` resolves once every record is acknowledged, in order within a partition. In memory for
+ * the test kit (`MemoryExchange`); an internal Kinesis stream on AWS.
+ */
+export interface ExchangeTransport {
+  readonly partitionCount: number;
+  put(partition: number, records: readonly ExchangeRecord[]): Promise<void>;
+  /** Records at positions in `(after, upTo]` (`upTo` omitted: to the end), in order. */
+  read(partition: number, after: number, upTo?: number): Promise<PositionedRecord[]>;
+}

@@ -1,0 +1,30 @@
+import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
+import type { Row } from '../types.js';
+
+/**
+ * The routing key of a row: the values of the stateful operator's key columns (or a tumbling
+ * window's start), so that every row of one group reaches the same internal partition.
+ */
+export function routeKeyOf(row: Row, spec: ExchangeSpec): string {
+  if (spec.routeColumns.length > 0)
+    return JSON.stringify(spec.routeColumns.map((column) => row[column] ?? null));
+  const window = spec.routeWindow;
+  if (window !== undefined) {
+    const time = Number(row[window.column]);
+    if (!Number.isFinite(time)) return '';
+    const start =
+      time - ((((time - window.startMs) % window.durationMs) + window.durationMs) % window.durationMs);
+    return String(start);
+  }
+  return '';
+}
+
+/** The internal partition of a routing key: FNV-1a over its UTF-16 code units, modulo the count. */
+export function partitionOfKey(key: string, partitionCount: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    hash ^= key.charCodeAt(i);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return (hash >>> 0) % partitionCount;
+}
