@@ -64,9 +64,8 @@ async function sessions(target: Target, watermarks: readonly ShardLine[]): Promi
     `sessions — flatMapGroupsWithState with a 30-minute event-time timeout, JSON Lines, update: ${lines.length} sessions, ${closed} closed\n` +
     formatTable(['user', 'start', 'end', 'views', 'pages', 'status'], lines) +
     `a session closes once the query's watermark passes its end + 30 min; watermarks: ${perShard}.\n` +
-    "The shards share one watermark (the highest event time − delay, Spark's rule); a quiet shard catches up when its\n" +
-    'heartbeat runs it. Event time moves only with data: when every shard is quiet, sessions stay open unless the\n' +
-    'query sets writeStream.idleWatermark(…).\n'
+    "The shards share one watermark (the highest event time − delay, Spark's rule); a quiet shard catches up on its heartbeat.\n" +
+    'Event time moves only with data: when every shard is quiet, sessions stay open unless the query sets writeStream.idleWatermark(…).\n'
   );
 }
 
