@@ -154,6 +154,7 @@ export async function runPlannedBatch(
     );
     return versioning?.seal(deps.partition, batch.batchId);
   });
+  const stateBytes = versioning?.metrics?.(deps.partition);
   await hook('commitState', batch);
 
   const stateOperators: StateOperatorProgress[] = deps.plan.statefulOperators.map((operator) => {
@@ -201,6 +202,7 @@ export async function runPlannedBatch(
     numRejectedRows: rejected.length,
     numDeadLetters: deadLetters.length,
   });
+  if (stateBytes !== undefined) progress.stateBytes = { ...stateBytes };
   return { progress, committed, output, rejected, deadLetters };
 }
 

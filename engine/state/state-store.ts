@@ -82,6 +82,18 @@ export interface StateVersioning {
   open(partition: string, version: StateVersion | undefined, batchId: BatchId): Promise<void>;
   /** Persists whatever the commit of `batchId` will name and returns the version to record. */
   seal(partition: string, batchId: BatchId): Promise<StateVersion>;
+  /** Bytes the current batch of `partition` read and wrote, and the size of its sealed state. */
+  metrics?(partition: string): StateBytes;
+}
+
+/** State bytes of one batch (progress `stateBytes`, metrics `StateBytesRead`/`Written`/`Total`). */
+export interface StateBytes {
+  /** Read from storage to load the state (0 when a warm container's cache served it). */
+  readonly read: number;
+  /** Written by this batch (deltas, snapshots). */
+  readonly written: number;
+  /** The stored size of the committed state: every operator's snapshot plus its deltas. */
+  readonly total: number;
 }
 
 /** Orders entries by expiry time, then key, the order in which eviction emits rows. */

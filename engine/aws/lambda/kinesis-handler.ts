@@ -265,6 +265,11 @@ function report(progress: QueryProgress, options: KinesisHandlerOptions): void {
   metrics.addMetric('DeadLetters', MetricUnit.Count, progress.numDeadLetters);
   metrics.addMetric('RowsDroppedByWatermark', MetricUnit.Count, dropped);
   metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
+  if (progress.stateBytes !== undefined) {
+    metrics.addMetric('StateBytesRead', MetricUnit.Bytes, progress.stateBytes.read);
+    metrics.addMetric('StateBytesWritten', MetricUnit.Bytes, progress.stateBytes.written);
+    metrics.addMetric('StateBytes', MetricUnit.Bytes, progress.stateBytes.total);
+  }
   const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
   if (progress.stateOperators.length > 0) metrics.addMetric('StateRows', MetricUnit.Count, stateRows);
   // How far event time lags the batch's wall clock (none before the first watermark).

@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { StateStoreMisuseError } from '../../errors.js';
 import type { BatchId } from '../../types.js';
 import { MemoryStateStore } from '../memory-state-store.js';
-import type { StateEntry, StateStore, StateVersion, StateVersioning, StateWrite } from '../state-store.js';
+import type {
+  StateBytes,
+  StateEntry,
+  StateStore,
+  StateVersion,
+  StateVersioning,
+  StateWrite,
+} from '../state-store.js';
 import { removeGarbage } from './changelog-cleanup.js';
 import {
   asChangelogVersion,
@@ -108,6 +115,7 @@ export class ChangelogStateStore implements StateStore {
     this.versioning = {
       open: (partition, version, batchId) => this.open(partition, version, batchId),
       seal: async (partition, batchId) => this.seal(partition, batchId),
+      metrics: (partition) => this.bytesOf(partition),
     };
   }
 
@@ -170,10 +178,14 @@ export class ChangelogStateStore implements StateStore {
     attempt.chains.set(operatorId, chain);
   }
 
-  /** Bytes the current attempt of `partition` wrote, and the last load read (progress, metrics). */
-  bytesOf(partition: string): { read: number; written: number } {
+  /** Bytes the last load of `partition` read, its current attempt wrote, and its sealed state holds. */
+  bytesOf(partition: string): StateBytes {
     const state = this.partitions.get(partition);
-    return { read: state?.bytesRead ?? 0, written: state?.attempt?.bytesWritten ?? 0 };
+    const version = state?.sealed ?? state?.version;
+    let total = 0;
+    for (const chain of Object.values(version?.operators ?? {}))
+      total += chain.snapshotBytes + chain.deltaBytes;
+    return { read: state?.bytesRead ?? 0, written: state?.attempt?.bytesWritten ?? 0, total };
   }
 
   /** A deep copy of the cached state (namespace → key → entry), for comparing runs in tests. */

@@ -184,6 +184,9 @@ describe('kinesisHandler on the emulators', () => {
     expect(first?.requests?.['S3.PutObject']).toBe(3);
     const second = await progressWriter.read('shardId-000000000000', ids[1]!);
     expect(second?.requests?.['S3.GetObject'] ?? 0).toBe(0); // the warm container's state is reused
+    expect(first?.stateBytes?.written).toBeGreaterThan(0);
+    expect(second?.stateBytes?.read).toBe(0);
+    expect(second?.stateBytes?.total).toBeGreaterThan(first!.stateBytes!.written);
   });
 
   it('refuses a stateful query whose stream declares no partition key', () => {

@@ -144,6 +144,27 @@ describe('ChangelogStateStore: the warm cache', () => {
     expect(await stateAt(store, 'agg', 5)).toEqual({ a: { value: 5 } });
   });
 
+  it('reports the bytes a batch read (0 from a warm cache) and wrote, and the stored state size', async () => {
+    const objects = new MemoryStateObjects();
+    const store = newStore(objects);
+    const v0 = await batch(store, undefined, 0, { agg: [put('a', 'x'.repeat(1000))] });
+    const written = store.bytesOf('shard-0');
+    expect(written.read).toBe(0);
+    expect(written.written).toBeGreaterThan(0);
+    expect(written.total).toBe(written.written);
+    const cold = newStore(objects);
+    await cold.versioning.open('shard-0', v0, 1);
+    expect(cold.versioning.metrics!('shard-0')).toEqual({
+      read: written.written,
+      written: 0,
+      total: written.total,
+    });
+    await cold.write(ns('agg'), 1, [put('b', 1)]);
+    await cold.versioning.seal('shard-0', 1);
+    const after = cold.bytesOf('shard-0');
+    expect(after.total).toBe(written.total + after.written);
+  });
+
   it('reloads when another container committed since (a stale cache)', async () => {
     const objects = new MemoryStateObjects();
     const mine = newStore(objects);
