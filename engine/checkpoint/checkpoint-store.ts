@@ -1,3 +1,4 @@
+import type { WatermarkFloor } from '../reshard/watermark-floors.js';
 import type { StateVersion } from '../state/state-store.js';
 import type { BatchId, TimestampMs } from '../types.js';
 
@@ -36,6 +37,11 @@ export interface PlannedBatch {
    * the batch counts as having seen this event time, so the watermark can move without input.
    */
   readonly idleEventTimeMs?: TimestampMs;
+  /**
+   * Hash ranges whose keys keep a higher late bound, inherited from the shards that held them
+   * before a reshard (see `reshard/watermark-floors.ts`); absent when none is above this batch's.
+   */
+  readonly watermarkFloors?: readonly WatermarkFloor[];
 }
 
 /** What a commit records. */
@@ -62,6 +68,8 @@ export interface CommittedBatch {
    * by every later commit): their checkpoints stay but no longer count for the query's watermark.
    */
   readonly parents?: readonly string[];
+  /** Inherited late-bound floors still above the next batch's own late bound (carried forward). */
+  readonly watermarkFloors?: readonly WatermarkFloor[];
 }
 
 /**
@@ -113,4 +121,9 @@ export interface CheckpointStore {
    * how a partition learns the others' event time for the query-wide watermark.
    */
   partitionWatermarks(): Promise<PartitionWatermark[]>;
+  /**
+   * Deletes the checkpoint of a retired partition (a closed shard whose children have all adopted
+   * its state). Refused while a batch is pending; removing an absent checkpoint is a no-op.
+   */
+  remove(): Promise<void>;
 }

@@ -119,6 +119,16 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.plans.set(batch.batchId, pending);
   }
 
+  async remove(): Promise<void> {
+    if (this.checkpoint?.pending !== undefined) {
+      throw new CheckpointConflictError(
+        `The checkpoint cannot be removed: batch ${this.checkpoint.pending.batchId} is pending.`,
+        { pending: this.checkpoint.pending.batchId },
+      );
+    }
+    this.checkpoint = undefined;
+  }
+
   async commit(batch: CommittedBatch): Promise<void> {
     const current = this.require('commit');
     if (current.pending?.batchId !== batch.batchId) {

@@ -1,6 +1,7 @@
 import type { QueryDefinition } from '../api/writer.js';
 import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../checkpoint/checkpoint-store.js';
 import { StateBackendChangedError } from '../errors.js';
+import { floorsAbove, LateBounds } from '../reshard/watermark-floors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { StateStore } from '../state/state-store.js';
 import { StateView } from '../state/state-view.js';
@@ -105,6 +106,7 @@ export async function runPlannedBatch(
   const deadLetters: DeadLetter[] = [];
   const ctx: OperatorContext = {
     batch,
+    lateBounds: new LateBounds(batch.watermarkForLateEventsMs, batch.watermarkFloors),
     outputMode: deps.query.outputMode,
     hasWatermark: deps.plan.watermarkIds.length > 0,
     input: (source) => inputs.get(source) ?? [],
@@ -186,6 +188,7 @@ export async function runPlannedBatch(
     ),
     ...lastInputAt(previous, batch, input),
     ...(previous?.parents === undefined ? {} : { parents: previous.parents }),
+    ...carriedFloors(batch),
     stateRows: Object.fromEntries(stateOperators.map((op) => [op.operatorId, op.numRowsTotal])),
     ...(stateVersion === undefined ? {} : { stateVersion }),
   };
@@ -313,4 +316,10 @@ function lastInputAt(previous: CommittedBatch | undefined, batch: PlannedBatch, 
   const hadInput = [...input.rows.values()].some((rows) => rows.length > 0) || input.deadLetters.length > 0;
   const at = hadInput ? batch.batchTimestampMs : previous?.lastInputAtMs;
   return at === undefined ? {} : { lastInputAtMs: at };
+}
+
+/** The next batch's late bound is this batch's eviction bound: floors at or below it are inert. */
+function carriedFloors(batch: PlannedBatch) {
+  const floors = floorsAbove(batch.watermarkFloors, batch.watermarkForEvictionMs);
+  return floors === undefined ? {} : { watermarkFloors: floors };
 }

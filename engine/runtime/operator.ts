@@ -1,4 +1,5 @@
 import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type { LateBounds } from '../reshard/watermark-floors.js';
 import type { StateEntry } from '../state/state-store.js';
 import type { StateView } from '../state/state-view.js';
 import type { OutputMode, Row } from '../types.js';
@@ -27,6 +28,11 @@ export interface EventTimeStats {
 /** What operators see of the batch being run. */
 export interface OperatorContext {
   readonly batch: PlannedBatch;
+  /**
+   * The late-row bound per group: `batch.watermarkForLateEventsMs`, raised after a reshard for
+   * keys whose previous shard was ahead (look up by the row's partition-key value when `keyed`).
+   */
+  readonly lateBounds: LateBounds;
   readonly outputMode: OutputMode;
   /** Whether the query declares any watermark. */
   readonly hasWatermark: boolean;

@@ -9,6 +9,7 @@ import type {
 import { IncompatiblePlanError } from '../errors.js';
 import { describePlan, firstDifference } from '../plan/fingerprint.js';
 import { walkPlan } from '../plan/nodes.js';
+import { floorsAbove, type WatermarkFloor } from '../reshard/watermark-floors.js';
 import type { Sink } from '../sinks/sink.js';
 import type { StateStore } from '../state/state-store.js';
 import type { Clock } from '../time/clock.js';
@@ -186,6 +187,7 @@ export class StreamExecution {
       isFirstBatch: committed === undefined,
       isNoDataBatch,
       ...(idleEventTimeMs === undefined ? {} : { idleEventTimeMs }),
+      ...floorsField(floorsAbove(committed?.watermarkFloors, watermarks.lateEventsMs)),
     };
     const t0 = performance.now();
     await this.options.checkpoints.plan(batch);
@@ -276,3 +278,6 @@ function watermarkDelays(query: QueryDefinition, plan: PhysicalPlan): Map<string
   });
   return new Map(plan.watermarkIds.map((id, i) => [id, delays[i] ?? 0]));
 }
+
+const floorsField = (floors: readonly WatermarkFloor[] | undefined) =>
+  floors === undefined ? {} : { watermarkFloors: floors };

@@ -175,6 +175,17 @@ export class MemoryStateStore implements StateStore {
     }
   }
 
+  async drop(namespace: string): Promise<void> {
+    this.namespaces.delete(namespace);
+    this.expiryBounds.delete(namespace);
+    this.tombstones.delete(namespace);
+  }
+
+  /** Whether the namespace holds any key, live or tombstone (for tests of retirement). */
+  has(namespace: string): boolean {
+    return (this.namespaces.get(namespace)?.size ?? 0) > 0;
+  }
+
   /** Number of live keys per namespace as of the latest writes (for tests and metrics). */
   size(namespace: string): number {
     let live = 0;

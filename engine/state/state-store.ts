@@ -28,6 +28,11 @@ export interface StateWrite {
  *
  * Values handed to `write` belong to the store afterwards; values returned by reads must not be
  * mutated by the caller.
+ *
+ * `drop` (added for resharding, issue 15) removes a namespace outright: after a split or merge,
+ * once every child of a closed shard has adopted its groups, the shard's state is never read
+ * again (docs/architecture.md, "Retiring closed shards"). A backend implements it as its bulk
+ * delete (DynamoDB: the partition's items; S3 changelog: the shard's snapshot and delta objects).
  */
 export interface StateStore {
   /** Entries of `keys` as of the start of `batchId`; absent keys are missing from the map. */
@@ -55,6 +60,8 @@ export interface StateStore {
    * version per key (memory, DynamoDB) leave it out. The runner never looks inside a version.
    */
   readonly versioning?: StateVersioning;
+  /** Removes every key and version of the namespace. Idempotent; nothing reads it afterwards. */
+  drop(namespace: string): Promise<void>;
 }
 
 /**

@@ -71,6 +71,19 @@ export async function batchWriteAll(
   );
 }
 
+/** Deletes every key with BatchWriteItem calls (25 each, in parallel), retrying unprocessed ones. */
+export async function batchDeleteAll(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  keys: ReadonlyArray<Record<string, unknown>>,
+): Promise<void> {
+  await sendWrites(
+    client,
+    tableName,
+    keys.map((key) => ({ DeleteRequest: { Key: key } })),
+  );
+}
+
 type WriteRequest =
   | { PutRequest: { Item: Record<string, unknown> } }
   | { DeleteRequest: { Key: Record<string, unknown> } };

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -189,6 +190,28 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
       throw new AwsRequestError('Query(checkpoints)', error);
     }
     return found;
+  }
+
+  async remove(): Promise<void> {
+    try {
+      await this.options.client.send(
+        new DeleteCommand({
+          TableName: this.options.tableName,
+          Key: this.key,
+          ConditionExpression: 'attribute_not_exists(#pending)',
+          ExpressionAttributeNames: { '#pending': 'pending' },
+        }),
+      );
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) {
+        throw new CheckpointConflictError(
+          `The checkpoint of '${this.options.query}' on ${this.options.partition} cannot be removed: a batch is pending.`,
+          { query: this.options.query, partition: this.options.partition },
+        );
+      }
+      throw new AwsRequestError('DeleteItem(checkpoint)', error);
+    }
+    this.basis = undefined;
   }
 
   private async conditional(

@@ -4,7 +4,7 @@ import type { StateEntry, StateStore, StateWrite } from '../../state/state-store
 import { byExpiryThenKey } from '../../state/state-store.js';
 import type { BatchId } from '../../types.js';
 import { StateTooLargeError } from '../errors.js';
-import { batchGetAll, batchWriteAll } from './batch-requests.js';
+import { batchDeleteAll, batchGetAll, batchWriteAll } from './batch-requests.js';
 import { clearSpentIndexEntries, type IndexedItem, spentIndexEntries } from './expiry-index-upkeep.js';
 import { dynamoSize, MAX_ITEM_BYTES } from './item-size.js';
 import { TABLE_LAYOUT } from './table-layout.js';
@@ -121,6 +121,19 @@ export class DynamoDbStateStore implements StateStore {
     const pk = partitionKeyOf(namespace);
     const items = writes.map((write) => this.toItem(pk, namespace, batchId, write));
     await batchWriteAll(this.client, this.tableName, items as unknown as Record<string, unknown>[]);
+  }
+
+  async drop(namespace: string): Promise<void> {
+    const items = await this.queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': partitionKeyOf(namespace) },
+      ProjectionExpression: 'pk, sk',
+    });
+    await batchDeleteAll(
+      this.client,
+      this.tableName,
+      items.map((item) => ({ pk: item.pk, sk: item.sk })),
+    );
   }
 
   private toItem(

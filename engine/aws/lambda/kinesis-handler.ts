@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { QueryDefinition } from '../../api/writer.js';
-import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
+import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
 import { explain } from '../../plan/exchange/explain.js';
 import { planStages } from '../../plan/exchange/plan-stages.js';
@@ -29,8 +29,9 @@ import {
   streamNameOf,
 } from '../kinesis/index.js';
 import { RequestCounter } from '../request-counter.js';
-import { adoptParentState } from '../resharding/adopt-parent-state.js';
-import { shardLineage } from '../resharding/shard-lineage.js';
+import { type Adoption, adoptParentState } from '../resharding/adopt-parent-state.js';
+import { retireAncestors } from '../resharding/retire-ancestors.js';
+import { type StreamShards, streamShards } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
@@ -139,50 +140,28 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
   let kinesisCounted = false;
 
   const plan = compileQuery(query);
-  /** A shard without a checkpoint: after a reshard, take over the parents' groups (see adoptParentState). */
-  const adoptFromParents = async (shardId: string, streamArn: string) => {
-    const lineage = await shardLineage(options.clients.kinesis, streamNameOf(streamArn), shardId);
-    if (lineage.parents.length === 0) return undefined;
-    return adoptParentState({
-      query,
-      plan,
-      lineage,
-      stateStore,
-      checkpointsOf: (partition) =>
-        new DynamoDbCheckpointStore({
-          client: options.clients.dynamodb,
-          tableName: options.tableName,
-          query: query.name,
-          partition,
-        }),
-    });
-  };
-
-  return async (event, context) => {
-    const records = event.Records;
-    if (records.length === 0) return { batchItemFailures: [] };
-    const shardId = shardIdOf(records[0]!);
-    if (!kinesisCounted) {
-      requests.attach(options.clients.kinesis, 'Kinesis');
-      kinesisCounted = true;
-    }
-    const checkpoints = new DynamoDbCheckpointStore({
+  const checkpointsOf = (partition: string) =>
+    new DynamoDbCheckpointStore({
       client: options.clients.dynamodb,
       tableName: options.tableName,
       query: query.name,
-      partition: shardId,
+      partition,
     });
-    const execution = new StreamExecution({
+  /** One shard's execution over this invocation's records (none: a replay re-fetches its range). */
+  const executionOf = (
+    shardId: string,
+    streamArn: string,
+    records: KinesisStreamEvent['Records'],
+    adopt?: () => Promise<CommittedBatch | undefined>,
+  ) => {
+    const checkpoints = checkpointsOf(shardId);
+    return new StreamExecution({
       query,
       source: new KinesisBatchSource({
         records,
         decode,
         shardId,
-        refetch: createRefetch({
-          client: options.clients.kinesis,
-          stream: records[0]!.eventSourceARN,
-          shardId,
-        }),
+        refetch: createRefetch({ client: options.clients.kinesis, stream: streamArn, shardId }),
         ...(options.maxRecordsPerBatch === undefined
           ? {}
           : { maxRecordsPerBatch: options.maxRecordsPerBatch }),
@@ -203,8 +182,45 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
       ...(stateStore.versioning === undefined
         ? { fence: (batch: PlannedBatch) => ensureStillPending(checkpoints, batch) }
         : {}),
-      adopt: () => adoptFromParents(shardId, records[0]!.eventSourceARN),
+      ...(adopt === undefined ? {} : { adopt }),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
+    });
+  };
+  /**
+   * A shard without a checkpoint: after a reshard, take over its ancestors' groups (see
+   * adoptParentState), first finishing an ancestor's pending batch by replaying exactly its range
+   * on the ancestor's own checkpoint, sink keys and records (re-fetched from the closed shard).
+   */
+  const adoptFromParents = async (shardId: string, streamArn: string) => {
+    const shards = await streamShards(options.clients.kinesis, streamNameOf(streamArn));
+    if ((shards.get(shardId)?.parents.length ?? 0) === 0) return undefined;
+    const adoption = await adoptParentState({
+      query,
+      plan,
+      shardId,
+      shards,
+      stateStore,
+      checkpointsOf,
+      finishPending: async (ancestor) => {
+        await executionOf(ancestor, streamArn, []).runNextBatch();
+      },
+    });
+    return adoption === undefined ? undefined : { adoption, shards };
+  };
+
+  return async (event, context) => {
+    const records = event.Records;
+    if (records.length === 0) return { batchItemFailures: [] };
+    const shardId = shardIdOf(records[0]!);
+    const streamArn = records[0]!.eventSourceARN;
+    if (!kinesisCounted) {
+      requests.attach(options.clients.kinesis, 'Kinesis');
+      kinesisCounted = true;
+    }
+    let adopted: { adoption: Adoption; shards: StreamShards } | undefined;
+    const execution = executionOf(shardId, streamArn, records, async () => {
+      adopted = await adoptFromParents(shardId, streamArn);
+      return adopted?.adoption.committed;
     });
     requests.take();
     try {
@@ -214,6 +230,17 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
         const progress: QueryProgress = { ...outcome.progress, requests: requests.take() };
         await progressWriter.write(progress);
         report(progress, options);
+      }
+      // The child's checkpoint now exists: ancestors every one of whose children adopted are retired.
+      if (adopted !== undefined && execution.lastCheckpoint !== undefined) {
+        await retireAncestors({
+          query,
+          plan,
+          shards: adopted.shards,
+          contributors: adopted.adoption.contributors,
+          stateStore,
+          checkpointsOf,
+        });
       }
     } catch (error) {
       options.logger?.error('batch failed; Lambda will redeliver from the first uncommitted record', {

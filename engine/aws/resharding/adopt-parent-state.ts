@@ -1,113 +1,144 @@
 import type { QueryDefinition } from '../../api/writer.js';
-import type { CheckpointStore, CommittedBatch, WatermarkState } from '../../checkpoint/checkpoint-store.js';
-import { SluiceError } from '../../errors.js';
+import type {
+  CheckpointStore,
+  CommittedBatch,
+  PlannedBatch,
+  WatermarkState,
+} from '../../checkpoint/checkpoint-store.js';
+import { inheritFloors } from '../../reshard/watermark-floors.js';
 import { stateNamespace } from '../../runtime/batch-runner.js';
 import type { PhysicalPlan } from '../../runtime/compile.js';
 import type { StateStore, StateWrite } from '../../state/state-store.js';
 import { hashKeyOf } from './hash-key.js';
-import type { ShardLineage } from './shard-lineage.js';
+import { type Contributor, findContributors, StateAdoptionError } from './lineage-walk.js';
+import type { StreamShards } from './shard-lineage.js';
+
+export { StateAdoptionError } from './lineage-walk.js';
 
 /** Adopted state is written as if by a batch before every real one. */
-const ADOPTION_BATCH_ID = -1;
-
-/** A child shard cannot adopt its parents' state yet, or at all. */
-export class StateAdoptionError extends SluiceError {
-  constructor(message: string, context: Record<string, unknown>) {
-    super('SLUICE_STATE_ADOPTION', message, { context });
-  }
-}
+export const ADOPTION_BATCH_ID = -1;
 
 export interface AdoptionInput {
   readonly query: QueryDefinition;
   readonly plan: PhysicalPlan;
-  readonly lineage: ShardLineage;
+  /** The adopting shard. */
+  readonly shardId: string;
+  /** The stream's shards (ListShards), for the lineage walk. */
+  readonly shards: StreamShards;
   readonly stateStore: StateStore;
   /** The checkpoint store of another shard of the same query. */
   readonly checkpointsOf: (shardId: string) => CheckpointStore;
+  /** Replays an ancestor's pending batch (see `findContributors`). */
+  readonly finishPending?: (shardId: string, pending: PlannedBatch) => Promise<void>;
+}
+
+/** What a child took over: its starting commit and the ancestors it took it from. */
+export interface Adoption {
+  readonly committed: CommittedBatch;
+  readonly contributors: readonly Contributor[];
 }
 
 /**
- * After a split or merge, a child shard takes over its parents' groups that fall in its hash range,
- * once, before its first batch. Lambda runs a child only after its parents are fully processed,
- * so the parents' last commits are final.
+ * After a split or merge, a child shard takes over the groups of its range, once, before its
+ * first batch, from the ancestors whose last commits hold them (`findContributors`: parents, or a
+ * never-invoked parent's own parents, recursively).
  *
  * ```
- * for each parent with a commit (a parent with a pending batch is not finished: fail, retry later):
- *   for each stateful operator:
- *     for each state entry of the parent, as of after its last commit:
- *       if md5(partitionKeyOf(entry)) lies in the child's hash range: write it to the child (batch -1)
- * watermark = the minimum of the parents' (never drops a row the parents would have kept)
+ * contributors = findContributors(child)          // (shard, last commit, hash range) each
+ * for each stateful operator, for each contributor:
+ *   copy every entry of its state as of its last commit whose md5(partition key) is in the range
+ *   to the child (batch -1)
+ * own watermark = the minimum of the contributors'   (no row is late that its old shard kept)
+ * floors = per contributor range, that contributor's late bound (and its own floors, if higher)
+ *                                                    (no emitted window, dedup key or session re-opens)
  * return the adopted commit (batch -1), to initialize the child's checkpoint with
  * ```
- * Writing is idempotent, and the child's checkpoint is created last, so a crash midway just
- * repeats the adoption. Returns `undefined` when the shard has no parents with commits.
+ * Writing is idempotent and the child's checkpoint is created last, so a crash midway just
+ * repeats the adoption. Returns `undefined` when no ancestor holds anything for the child.
  */
-export async function adoptParentState(input: AdoptionInput): Promise<CommittedBatch | undefined> {
-  const parents: CommittedBatch[] = [];
-  for (const parentId of input.lineage.parents) {
-    const checkpoint = await input.checkpointsOf(parentId).load();
-    if (checkpoint?.pending !== undefined) {
-      throw new StateAdoptionError(
-        `Shard ${input.lineage.shardId} cannot adopt state yet: parent ${parentId} still has batch ${checkpoint.pending.batchId} pending. Lambda retries the child after the parent finishes.`,
-        { shardId: input.lineage.shardId, parentId },
-      );
-    }
-    if (checkpoint?.committed !== undefined) parents.push(checkpoint.committed);
-  }
-  if (parents.length === 0) return undefined;
-
-  // A store whose state is named by commits (S3 changelog) loads each parent's committed
-  // version first, and starts the child empty at the adoption batch.
+export async function adoptParentState(input: AdoptionInput): Promise<Adoption | undefined> {
+  const contributors = await findContributors(input);
+  if (contributors.length === 0) return undefined;
+  // A commit-versioned store (the S3 changelog) reads each contributor at the version its last
+  // commit names, and seals the child's adopted state as the version of batch -1. All reading
+  // happens before the child is opened, so a small partition cache never drops the child midway.
   const versioning = input.stateStore.versioning;
-  for (const [index, parentId] of input.lineage.parents.entries()) {
-    const committed = parents[index];
-    if (committed !== undefined)
-      await versioning?.open(parentId, committed.stateVersion, committed.batchId + 1);
-  }
-  await versioning?.open(input.lineage.shardId, undefined, ADOPTION_BATCH_ID);
-  const { start, end } = input.lineage.hashRange;
-  const stateRows: Record<string, number> = {};
-  for (const operator of input.plan.statefulOperators) {
-    const writes: StateWrite[] = [];
-    for (const [index, parentId] of input.lineage.parents.entries()) {
-      const committed = parents[index];
-      if (committed === undefined) continue;
-      const namespace = stateNamespace(input.query.name, operator.operatorId, parentId);
+  const adopted = new Map<string, StateWrite[]>();
+  for (const { shardId, committed, range } of contributors) {
+    await versioning?.open(shardId, committed.stateVersion, committed.batchId + 1);
+    for (const operator of input.plan.statefulOperators) {
+      const writes = adopted.get(operator.operatorId) ?? [];
+      adopted.set(operator.operatorId, writes);
+      const namespace = stateNamespace(input.query.name, operator.operatorId, shardId);
       for (const [key, entry] of await input.stateStore.entries(namespace, committed.batchId + 1)) {
         const partitionKey = operator.partitionKeyOf(entry);
         if (partitionKey === undefined) {
           throw new StateAdoptionError(
-            `Shard ${input.lineage.shardId} cannot adopt state of ${operator.operatorId} from ${parentId}: the partition key of state key ${key} is unknown. Declare the partition-key column with readStream(..., { partitionKey: '<column>' }) and group by it.`,
-            { shardId: input.lineage.shardId, operator: operator.operatorId, key },
+            `Shard ${input.shardId} cannot adopt state of ${operator.operatorId} from ${shardId}: the partition key of state key ${key} is unknown. Declare the partition-key column with readStream(..., { partitionKey: '<column>' }) and group by it.`,
+            { shardId: input.shardId, operator: operator.operatorId, key },
           );
         }
         const hash = hashKeyOf(partitionKey);
-        if (hash >= start && hash <= end) writes.push({ key, entry, base: undefined });
+        if (hash >= range.start && hash <= range.end) writes.push({ key, entry, base: undefined });
       }
     }
-    const child = stateNamespace(input.query.name, operator.operatorId, input.lineage.shardId);
+  }
+  await versioning?.open(input.shardId, undefined, ADOPTION_BATCH_ID);
+  const stateRows: Record<string, number> = {};
+  for (const operator of input.plan.statefulOperators) {
+    const writes = adopted.get(operator.operatorId) ?? [];
+    // Contributors' ranges are disjoint, so no key comes twice; keep the write order stable.
+    writes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+    const child = stateNamespace(input.query.name, operator.operatorId, input.shardId);
     await input.stateStore.write(child, ADOPTION_BATCH_ID, writes);
     stateRows[operator.operatorId] = writes.length;
   }
-  const stateVersion = await versioning?.seal(input.lineage.shardId, ADOPTION_BATCH_ID);
+  const stateVersion = await versioning?.seal(input.shardId, ADOPTION_BATCH_ID);
+  const commits = contributors.map((contributor) => contributor.committed);
+  const ownLateMs = Math.min(...commits.map((commit) => commit.batchWatermarkMs));
+  const floors = inheritFloors(
+    contributors.map(({ committed, range }) => ({
+      start: range.start,
+      end: range.end,
+      lateMs: committed.batchWatermarkMs,
+      floors: committed.watermarkFloors,
+    })),
+    ownLateMs,
+  );
+  const lastInputs = commits.flatMap((commit) =>
+    commit.lastInputAtMs === undefined ? [] : [commit.lastInputAtMs],
+  );
+  // The query-wide watermark stops counting the parents (and the ancestors adopted through a
+  // never-invoked parent) once the child has taken over.
+  const parents = [
+    ...new Set([...(input.shards.get(input.shardId)?.parents ?? []), ...contributors.map((c) => c.shardId)]),
+  ];
   return {
-    ...(stateVersion === undefined ? {} : { stateVersion }),
-    batchId: ADOPTION_BATCH_ID,
-    endOffsets: {},
-    batchTimestampMs: Math.max(...parents.map((parent) => parent.batchTimestampMs)),
-    batchWatermarkMs: Math.min(...parents.map((parent) => parent.batchWatermarkMs)),
-    watermark: minimumWatermark(parents.map((parent) => parent.watermark)),
-    stateRows,
-    // The query-wide watermark stops counting the parents once the child has taken over.
-    parents: input.lineage.parents,
+    contributors,
+    committed: {
+      batchId: ADOPTION_BATCH_ID,
+      endOffsets: {},
+      batchTimestampMs: Math.max(...commits.map((commit) => commit.batchTimestampMs)),
+      batchWatermarkMs: ownLateMs,
+      watermark: minimumWatermark(commits.map((commit) => commit.watermark)),
+      stateRows,
+      ...(lastInputs.length === 0 ? {} : { lastInputAtMs: Math.max(...lastInputs) }),
+      ...(floors.length === 0 ? {} : { watermarkFloors: floors }),
+      ...(stateVersion === undefined ? {} : { stateVersion }),
+      parents,
+    },
   };
 }
 
+/**
+ * The child's own watermark: the minimum of its contributors', so that no row a contributor would
+ * still have accepted is late in the child. The faster contributors' keys are protected by floors.
+ */
 function minimumWatermark(states: readonly WatermarkState[]): WatermarkState {
   const operatorsMs: Record<string, number> = {};
   for (const id of new Set(states.flatMap((state) => Object.keys(state.operatorsMs)))) {
     const values = states.map((state) => state.operatorsMs[id]).filter((value) => value !== undefined);
-    // An operator that one parent never saw data for stays unseen, as in that parent.
+    // An operator that one contributor never saw data for stays unseen, as in that contributor.
     if (values.length === states.length) operatorsMs[id] = Math.min(...values);
   }
   return { globalMs: Math.min(...states.map((state) => state.globalMs)), operatorsMs };

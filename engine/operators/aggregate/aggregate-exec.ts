@@ -151,12 +151,16 @@ export class AggregateExec implements StatefulOperator {
     const index = new GroupIndex<GroupAccumulators>(this.lookupOrder);
     const stateKeys: string[] = [];
     const dropsLate = this.evicts;
-    const lateBound = ctx.batch.watermarkForLateEventsMs;
+    const late = ctx.lateBounds;
+    const partitionIndex = this.partitionIndex;
+    let lateBound = late.baseMs;
     const counters = ctx.counters(this.operatorId);
     const values: unknown[] = new Array(keys.length);
     for (const row of input) {
       for (let i = 0; i < keys.length; i++)
         if (i !== windowIndex) values[i] = row[(keys[i] as { column: string }).column];
+      // After a reshard, a key whose previous shard was ahead keeps that shard's late bound.
+      if (late.keyed) lateBound = late.of(partitionIndex < 0 ? undefined : values[partitionIndex]);
       if (windowKey === undefined) {
         if (dropsLate) {
           const t = eventTimeOf(values[this.timeKeyIndex]);

@@ -60,6 +60,8 @@ export class SessionWindowExec implements StatefulOperator {
   private readonly watermarked: boolean;
   /** Index of the sources' partition-key column among the key values (`k`), or -1. */
   private readonly partitionIndex: number;
+  /** The sources' partition-key column, if declared (late bounds are per key after a reshard). */
+  private readonly partitionColumn: string | undefined;
 
   constructor(
     private readonly child: PhysicalOperator,
@@ -75,6 +77,7 @@ export class SessionWindowExec implements StatefulOperator {
     this.sessionKey = node.keys[this.sessionIndex] as SessionWindowKey;
     this.watermarked = watermarkedColumns.has(this.sessionKey.column);
     const partitionColumn = partitionColumnBelow(node.child);
+    this.partitionColumn = partitionColumn;
     this.partitionIndex = node.keys
       .filter((key) => key.kind !== 'session')
       .findIndex((key) => key.kind === 'column' && key.column === partitionColumn);
@@ -140,7 +143,8 @@ export class SessionWindowExec implements StatefulOperator {
     const groups = new Map<string, BatchGroup>();
     const keys = this.node.keys;
     const { column, gapMs } = this.sessionKey;
-    const lateBound = ctx.batch.watermarkForLateEventsMs;
+    const late = ctx.lateBounds;
+    const partitionColumn = this.partitionColumn;
     const counters = ctx.counters(this.operatorId);
     for (const row of input) {
       const t = eventTimeOf(row[column]);
@@ -148,7 +152,10 @@ export class SessionWindowExec implements StatefulOperator {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${column}')`);
         continue;
       }
-      if (this.evicts && t + gapMs <= lateBound) {
+      if (
+        this.evicts &&
+        t + gapMs <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])
+      ) {
         counters.numRowsDroppedByWatermark++;
         continue;
       }

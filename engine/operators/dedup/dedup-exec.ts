@@ -105,7 +105,8 @@ export class DedupExec implements StatefulOperator {
       for (const row of input) candidates.push({ row, key: this.keyOf(row), expiresAt: undefined });
       return candidates;
     }
-    const lateBound = ctx.batch.watermarkForLateEventsMs;
+    const late = ctx.lateBounds;
+    const partitionColumn = this.spec.partitionColumn;
     const counters = ctx.counters(this.operatorId);
     for (const row of input) {
       const t = watermarkTimeOf(row[timeColumn]);
@@ -113,7 +114,7 @@ export class DedupExec implements StatefulOperator {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${timeColumn}')`);
         continue;
       }
-      if (t <= lateBound) {
+      if (t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])) {
         counters.numRowsDroppedByWatermark++;
         continue;
       }

@@ -149,7 +149,8 @@ export class GroupsWithStateExec implements StatefulOperator {
   private groupRows(input: readonly Row[], ctx: OperatorContext): Map<string, KeyGroup> {
     const groups = new Map<string, KeyGroup>();
     const column = this.lateRowColumn;
-    const lateBound = ctx.batch.watermarkForLateEventsMs;
+    const late = ctx.lateBounds;
+    const partitionColumn = this.partitionColumn;
     const counters = ctx.counters(this.operatorId);
     for (const row of input) {
       if (column !== undefined) {
@@ -158,7 +159,7 @@ export class GroupsWithStateExec implements StatefulOperator {
           ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${column}')`);
           continue;
         }
-        if (t <= lateBound) {
+        if (t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])) {
           counters.numRowsDroppedByWatermark++;
           continue;
         }

@@ -61,6 +61,8 @@ export class StreamJoinExec implements StatefulOperator {
   private readonly right: JoinSideSpec;
   /** Each side's partition-key column, if declared. */
   private readonly partitionColumns: readonly string[];
+  private readonly leftPartitionColumn: string | undefined;
+  private readonly rightPartitionColumn: string | undefined;
 
   constructor(
     private readonly leftChild: PhysicalOperator,
@@ -73,7 +75,9 @@ export class StreamJoinExec implements StatefulOperator {
     const specs = joinSideSpecs(node, leftWatermarked, rightWatermarked);
     this.left = specs.left;
     this.right = specs.right;
-    this.partitionColumns = [partitionColumnBelow(node.left), partitionColumnBelow(node.right)].filter(
+    this.leftPartitionColumn = partitionColumnBelow(node.left);
+    this.rightPartitionColumn = partitionColumnBelow(node.right);
+    this.partitionColumns = [this.leftPartitionColumn, this.rightPartitionColumn].filter(
       (column): column is string => column !== undefined,
     );
   }
@@ -127,13 +131,17 @@ export class StreamJoinExec implements StatefulOperator {
 
   /** Drops late rows, rejects rows without the times the join needs, and encodes join keys. */
   private admit(input: readonly Row[], spec: JoinSideSpec, ctx: OperatorContext): Admitted[] {
-    const lateBound = ctx.batch.watermarkForLateEventsMs;
+    const late = ctx.lateBounds;
+    const partitionColumn = spec === this.left ? this.leftPartitionColumn : this.rightPartitionColumn;
     const counters = ctx.counters(this.operatorId);
     const admitted: Admitted[] = [];
     for (const row of input) {
       if (spec.lateColumn !== undefined) {
         const t = timeBoundOf(row[spec.lateColumn]);
-        if (t !== undefined && t <= lateBound) {
+        if (
+          t !== undefined &&
+          t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])
+        ) {
           counters.numRowsDroppedByWatermark++;
           continue;
         }

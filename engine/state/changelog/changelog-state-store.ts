@@ -18,6 +18,7 @@ import {
   type OperatorChain,
   objectKey,
   objectName,
+  operatorDir,
   sameVersion,
 } from './changelog-layout.js';
 import { loadVersion } from './changelog-reader.js';
@@ -193,6 +194,17 @@ export class ChangelogStateStore implements StateStore {
     const merged: Record<string, Record<string, StateEntry>> = {};
     for (const state of this.partitions.values()) Object.assign(merged, state.memory.snapshot());
     return Object.fromEntries(Object.entries(merged).sort(([a], [b]) => (a < b ? -1 : 1)));
+  }
+
+  /**
+   * Removes an operator's state of a partition: its cache and every changelog object under its
+   * directory (a retired shard's state after a reshard, see `StateStore.drop`).
+   */
+  async drop(namespace: string): Promise<void> {
+    const { partition, operatorId } = this.parse(namespace);
+    this.partitions.delete(partition);
+    const keys = await this.objects.list(operatorDir(partition, operatorId));
+    if (keys.length > 0) await this.objects.delete(keys);
   }
 
   /** Whether the container holds `partition`'s state for exactly `version` (tests, metrics). */

@@ -23,6 +23,7 @@ function withoutGetEach(store: StateStore): StateStore {
     expiring: (...args) => store.expiring(...args),
     entries: (...args) => store.entries(...args),
     write: (...args) => store.write(...args),
+    drop: (...args) => store.drop(...args),
   };
 }
 
