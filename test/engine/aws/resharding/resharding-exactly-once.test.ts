@@ -180,11 +180,11 @@ describe('crashes around adoption', () => {
       accepted.push(...events);
       await scenario.put(events);
     };
-    const sk = (input: Record<string, unknown>) => (input.Key as { sk?: string } | undefined)?.sk;
+    const sk = (input: Record<string, unknown>) => ((input.Key ?? input.Item) as { sk?: string } | undefined)?.sk;
     const isCommit = (command: string, input: Record<string, unknown>) =>
-      command === 'UpdateCommand' && String(input.UpdateExpression).startsWith('SET #committed');
+      command === 'UpdateItemCommand' && String(input.UpdateExpression).startsWith('SET #committed');
     const writesState = (shardId: string) => (command: string, input: Record<string, unknown>) =>
-      command === 'BatchWriteCommand' && JSON.stringify(input).includes(`#${shardId}"`);
+      command === 'BatchWriteItemCommand' && JSON.stringify(input).includes(`#${shardId}"`);
 
     await put([...eventsAt(PAGES, 0), ...eventsAt(PAGES, 1)]);
     // The parent's first batch of each query is planned, then its commit is lost, and Lambda has
@@ -201,9 +201,9 @@ describe('crashes around adoption', () => {
     // commit, then (retried) after writing the adopted state, then before creating its checkpoint.
     crash.arm((command, input) => isCommit(command, input) && sk(input) === parent);
     crash.arm(writesState(low!), 'after');
-    crash.arm((command, input) => command === 'PutCommand' && sk(input) === low);
+    crash.arm((command, input) => command === 'PutItemCommand' && sk(input) === low);
     // The second child crashes as it retires the parent (after its first commit): harmless.
-    crash.arm((command, input) => command === 'DeleteCommand' && sk(input) === parent);
+    crash.arm((command, input) => command === 'DeleteItemCommand' && sk(input) === parent);
     await scenario.drain({ retries: 5 });
     expect(crash.armed).toBe(0);
 

@@ -233,7 +233,7 @@ export function eventsAt(pages: readonly string[], minute: number, id?: string):
 /** A simulated crash: the invocation stops at this call, as if the process died there. */
 export class InjectedCrash extends Error {}
 
-/** Which call to crash on: the command name (`BatchWriteCommand`, …) and an input test. */
+/** Which call to crash on: the raw command name (`BatchWriteItemCommand`, …) and the unmarshalled input and an input test. */
 export type CrashPoint = (command: string, input: Record<string, unknown>) => boolean;
 
 /**
