@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { expect } from 'vitest';
 import { z } from 'zod';
+import type { ShardWatermarkPolicy } from '../../../../../engine/api/writer.js';
 import type { AwsClients } from '../../../../../engine/aws/clients.js';
 import { createStateTable } from '../../../../../engine/aws/dynamodb/index.js';
 import { type KinesisHandler, kinesisHandler } from '../../../../../engine/aws/lambda/kinesis-handler.js';
@@ -43,28 +44,36 @@ const source = () =>
   );
 
 /** The three kinds of state a reshard must carry: windows, dedup keys and sessions. */
-export const QUERIES: Readonly<Record<'windows' | 'dedup' | 'sessions', QueryDefinition>> = {
-  windows: source()
-    .groupBy(window('ts', '1 minute'), 'page')
-    .agg({ n: count() })
-    .writeStream.queryName('windows')
-    .outputMode('append')
-    .format('json')
-    .build(),
-  dedup: source()
-    .dropDuplicates(['page', 'id'])
-    .writeStream.queryName('dedup')
-    .outputMode('append')
-    .format('json')
-    .build(),
-  sessions: source()
-    .groupBy('page', sessionWindow('ts', '5 minutes'))
-    .agg({ n: count() })
-    .writeStream.queryName('sessions')
-    .outputMode('append')
-    .format('json')
-    .build(),
-};
+export function queries(
+  policy: ShardWatermarkPolicy = 'max',
+): Readonly<Record<'windows' | 'dedup' | 'sessions', QueryDefinition>> {
+  return {
+    windows: source()
+      .groupBy(window('ts', '1 minute'), 'page')
+      .agg({ n: count() })
+      .writeStream.queryName('windows')
+      .outputMode('append')
+      .format('json')
+      .shardWatermark(policy)
+      .build(),
+    dedup: source()
+      .dropDuplicates(['page', 'id'])
+      .writeStream.queryName('dedup')
+      .outputMode('append')
+      .format('json')
+      .shardWatermark(policy)
+      .build(),
+    sessions: source()
+      .groupBy('page', sessionWindow('ts', '5 minutes'))
+      .agg({ n: count() })
+      .writeStream.queryName('sessions')
+      .outputMode('append')
+      .format('json')
+      .shardWatermark(policy)
+      .build(),
+  };
+}
+export const QUERIES = queries();
 export type QueryName = keyof typeof QUERIES;
 
 /** A stream with one handler (own table and S3 prefix) per query, driven like Lambda's ESM. */
@@ -78,6 +87,7 @@ export class ReshardScenario {
     readonly emulators: Emulators,
     readonly clients: AwsClients,
     readonly stream: string,
+    readonly policy: ShardWatermarkPolicy = 'max',
   ) {
     this.bucket = `bucket-${stream}`;
   }
@@ -89,7 +99,12 @@ export class ReshardScenario {
       await createStateTable(this.emulators.clients.dynamodb, tableName);
       this.handlers.set(
         name,
-        kinesisHandler(QUERIES[name], { clients: build(name), tableName, bucket: this.bucket, prefix: name }),
+        kinesisHandler(queries(this.policy)[name], {
+          clients: build(name),
+          tableName,
+          bucket: this.bucket,
+          prefix: name,
+        }),
       );
     }
   }
