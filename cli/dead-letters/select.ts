@@ -8,7 +8,7 @@ import type { QueryLocation, Target } from '../target/target.js';
 /** Which dead letters a command works on; every filter is optional and they combine with AND. */
 export interface DeadLetterFilter {
   /** Batch ids and ranges, e.g. `12`, `3-7`, `1,4,9-12`. */
-  readonly batches?: string;
+  readonly batch?: string;
   /** A regular expression (case-insensitive) the reason must match. */
   readonly reason?: string;
   /** The shard id that set the letters aside. */
@@ -47,7 +47,7 @@ export async function selectDeadLetters(
   query: QueryLocation,
   filter: DeadLetterFilter,
 ): Promise<StoredDeadLetter[]> {
-  const inBatch = filter.batches === undefined ? undefined : parseBatchSelector(filter.batches);
+  const inBatch = filter.batch === undefined ? undefined : parseBatchSelector(filter.batch);
   const reason = filter.reason === undefined ? undefined : parseReason(filter.reason);
   const bucket = requireBucket(query);
   let letters: StoredDeadLetter[];
