@@ -1,4 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { _Record } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
@@ -12,6 +13,12 @@ import { type QueryDefinition, readStream } from '../../../../engine/index.js';
 import { ordersQuery } from '../../../../functions/queries/orders.js';
 import { pageViewsQuery } from '../../../../functions/queries/page-views.js';
 import { sessionsQuery } from '../../../../functions/queries/sessions.js';
+import {
+  BATCH_FAILURES_METRIC,
+  DEAD_LETTERS_METRIC,
+  LATE_ROWS_METRIC,
+  STALLED_INVOCATIONS_METRIC,
+} from '../../../../infra/streaming-query/alarms.js';
 import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
 import {
@@ -243,5 +250,47 @@ describe('poison corpus through the handler on the emulators', () => {
       expect.stringContaining('output limit maxColumns'),
       expect.stringContaining('output limit s3 object key'),
     ]);
+  });
+
+  it('publishes the metrics the batch-failure, stuck-shard and late-rows alarms watch', async () => {
+    const name = 'poison-metrics';
+    await createOneShardStream(emulators.clients.kinesis, name);
+    await putAll(emulators.clients.kinesis, name, [
+      view('/m', 'u1', base + 20 * minute),
+      view(hugeKey, 'u2', base + 20 * minute),
+      view('/m', 'u3', base), // late once the first batch has moved the watermark
+    ]);
+    const records = await readWholeShard(emulators.clients.kinesis, name, shardId);
+    const published: Array<[string, number]> = [];
+    const metrics = {
+      addMetric: (metric: string, _unit: unknown, value: number) => published.push([metric, value]),
+      publishStoredMetrics: () => undefined,
+    } as unknown as Metrics;
+    // Its own table: the page-views test above already holds this query's checkpoint of the shard.
+    await createStateTable(emulators.clients.dynamodb, 'sluice-metrics');
+    const options = { clients, tableName: 'sluice-metrics', bucket, prefix: name, metrics };
+    const sum = (metric: string) =>
+      published.filter(([m]) => m === metric).reduce((total, [, value]) => total + value, 0);
+
+    // With isolation off the poison batch fails: a failure, and a stalled invocation.
+    const stuck = kinesisHandler(pageViewsQuery, { ...options, poisonIsolation: false });
+    const event = kinesisEvent(records.slice(0, 2), { streamName: name, shardId });
+    expect((await stuck(event, context)).batchItemFailures).toEqual([
+      { itemIdentifier: records[0]!.SequenceNumber },
+    ]);
+    expect(sum(BATCH_FAILURES_METRIC)).toBe(1);
+    expect(sum(STALLED_INVOCATIONS_METRIC)).toBe(1);
+
+    // The shipped default isolates it: the shard moves, the poison is counted.
+    const handler = kinesisHandler(pageViewsQuery, options);
+    expect((await handler(event, context)).batchItemFailures).toEqual([]);
+    expect(sum('PoisonRecords')).toBe(1);
+    expect(sum(DEAD_LETTERS_METRIC)).toBe(1);
+    expect(sum(STALLED_INVOCATIONS_METRIC)).toBe(1);
+    expect(
+      (await handler(kinesisEvent(records.slice(2), { streamName: name, shardId }), context))
+        .batchItemFailures,
+    ).toEqual([]);
+    expect(sum(LATE_ROWS_METRIC)).toBe(1);
   });
 });
