@@ -66,13 +66,20 @@ if (arg === 'baseline' || arg === 'poison') {
   const results: Figures[] = [];
   for (let i = 0; i < 3; i++) results.push(run('baseline'), run('poison'));
   const median = (mode: string, pick: (f: Figures) => number) => {
-    const values = results.filter((f) => f.mode === mode).map(pick).sort((a, b) => a - b);
+    const values = results
+      .filter((f) => f.mode === mode)
+      .map(pick)
+      .sort((a, b) => a - b);
     return values[Math.floor(values.length / 2)]!;
   };
   const baseMs = median('baseline', (f) => f.ms);
   const poisonMs = median('poison', (f) => f.ms);
-  console.log(`records per batch: ${RECORDS}, keys: ${KEYS}, poison at index ${POISON_AT} (a map that throws)`);
-  console.log(`baseline batch (no poison): ${baseMs} ms, peak RSS ${median('baseline', (f) => f.maxRssMb)} MB`);
+  console.log(
+    `records per batch: ${RECORDS}, keys: ${KEYS}, poison at index ${POISON_AT} (a map that throws)`,
+  );
+  console.log(
+    `baseline batch (no poison): ${baseMs} ms, peak RSS ${median('baseline', (f) => f.maxRssMb)} MB`,
+  );
   console.log(
     `batch with one poison record, isolated: ${poisonMs} ms (${(poisonMs / baseMs).toFixed(1)}x), peak RSS ${median('poison', (f) => f.maxRssMb)} MB, ` +
       `${median('poison', (f) => f.probes)} probes, ${median('poison', (f) => f.deadLetters)} dead letter`,
