@@ -268,7 +268,14 @@ describe('poison corpus through the handler on the emulators', () => {
     } as unknown as Metrics;
     // Its own table: the page-views test above already holds this query's checkpoint of the shard.
     await createStateTable(emulators.clients.dynamodb, 'sluice-metrics');
-    const options = { clients, tableName: 'sluice-metrics', bucket, prefix: name, metrics };
+    const options = {
+      clients,
+      tableName: 'sluice-metrics',
+      bucket,
+      prefix: name,
+      metrics,
+      state: 'dynamodb' as const,
+    };
     const sum = (metric: string) =>
       published.filter(([m]) => m === metric).reduce((total, [, value]) => total + value, 0);
 
