@@ -86,5 +86,5 @@ export function withoutPoison(
       ...(row === undefined ? {} : { row }),
     });
   }
-  return { rows, deadLetters };
+  return { ...input, rows, deadLetters };
 }
