@@ -71,6 +71,12 @@ export class StreamingQuery extends Construct {
   readonly errorsAlarm: Alarm;
   readonly deadLettersAlarm: Alarm;
   readonly failedBatchesAlarm: Alarm;
+  /** A batch failed and is being retried (the handler's `BatchFailures`). */
+  readonly batchFailuresAlarm: Alarm;
+  /** A shard committed nothing while records waited, several periods in a row. */
+  readonly stuckShardAlarm: Alarm;
+  /** Rows were dropped as late by the watermark. */
+  readonly lateRowsAlarm: Alarm;
   readonly heartbeatFunction: NodejsFunction;
   readonly heartbeatRule: Rule;
   /** Present when `glue` was given. */
@@ -169,6 +175,9 @@ export class StreamingQuery extends Construct {
     this.errorsAlarm = alarms.errors;
     this.deadLettersAlarm = alarms.deadLetters;
     this.failedBatchesAlarm = alarms.failedBatches;
+    this.batchFailuresAlarm = alarms.batchFailures;
+    this.stuckShardAlarm = alarms.stuckShard;
+    this.lateRowsAlarm = alarms.lateRows;
 
     if (props.dashboard ?? defaults.DEFAULT_DASHBOARD) {
       this.dashboard = createDashboard(this, {

@@ -14,6 +14,21 @@ export interface WatermarkState {
 export type Offsets = Readonly<Record<string, unknown>>;
 
 /**
+ * An input row that made the batch fail deterministically, found by poison isolation
+ * (`runtime/isolation/`): every run of the batch turns it into a dead letter with this reason.
+ */
+export interface PoisonedRecord {
+  /** The source of the row. */
+  readonly source: string;
+  /** Its index among the source's rows of the batch (the same on every read of the range). */
+  readonly index: number;
+  /** Its position in the source, when known (a Kinesis sequence number): for people and checks. */
+  readonly position?: string;
+  /** The error the row caused, as the dead letter's reason. */
+  readonly reason: string;
+}
+
+/**
  * The write-ahead entry of a batch, written before any side effect. Replaying a batch uses
  * exactly these values, so a replay reads the same input, time and watermark.
  */
@@ -42,6 +57,11 @@ export interface PlannedBatch {
    * before a reshard (see `reshard/watermark-floors.ts`); absent when none is above this batch's.
    */
   readonly watermarkFloors?: readonly WatermarkFloor[];
+  /**
+   * Rows isolated as poison after the batch failed deterministically, in the order found. Set
+   * only by {@link CheckpointStore.amend}; every replay turns the same rows into dead letters.
+   */
+  readonly poisoned?: readonly PoisonedRecord[];
 }
 
 /** What a commit records. */
@@ -114,6 +134,13 @@ export interface CheckpointStore {
   /** Allocates the next batch id: unique and increasing per query. */
   nextBatchId(): Promise<BatchId>;
   plan(batch: PlannedBatch): Promise<void>;
+  /**
+   * Replaces the pending WAL entry with `batch`, which has the same batch id and differs only in
+   * `poisoned` (poison isolation records its decision here, before the batch's side effects, so
+   * every replay makes the same choice). Fails with a conflict when `batch` is not the pending one.
+   * A store without it cannot isolate poison: the batch is retried as before.
+   */
+  amend?(batch: PlannedBatch): Promise<void>;
   commit(batch: CommittedBatch): Promise<void>;
   /**
    * The committed watermarks of every partition of the query (this one included; partitions

@@ -129,6 +129,19 @@ export class MemoryCheckpointStore implements CheckpointStore {
     this.checkpoint = undefined;
   }
 
+  async amend(batch: PlannedBatch): Promise<void> {
+    const current = this.require('amend');
+    if (current.pending?.batchId !== batch.batchId) {
+      throw new CheckpointConflictError(
+        `Cannot amend batch ${batch.batchId}: the pending batch is ${current.pending?.batchId ?? 'none'}.`,
+        { pending: current.pending?.batchId, batchId: batch.batchId },
+      );
+    }
+    const pending = structuredClone(batch);
+    this.checkpoint = { ...current, pending };
+    this.plans.set(batch.batchId, pending);
+  }
+
   async commit(batch: CommittedBatch): Promise<void> {
     const current = this.require('commit');
     if (current.pending?.batchId !== batch.batchId) {

@@ -1,14 +1,19 @@
 import type { QueryDefinition } from '../api/writer.js';
-import type { CheckpointStore, CommittedBatch, PlannedBatch } from '../checkpoint/checkpoint-store.js';
+import type {
+  CheckpointStore,
+  CommittedBatch,
+  Offsets,
+  PlannedBatch,
+} from '../checkpoint/checkpoint-store.js';
 import { StateBackendChangedError } from '../errors.js';
-import { floorsAbove, LateBounds } from '../reshard/watermark-floors.js';
+import { floorsAbove } from '../reshard/watermark-floors.js';
 import type { Sink } from '../sinks/sink.js';
-import type { StateStore } from '../state/state-store.js';
-import { StateView } from '../state/state-view.js';
+import type { StateLimits, StateStore } from '../state/state-store.js';
 import type { Row } from '../types.js';
 import type { PhysicalPlan } from './compile.js';
 import type { BatchInput, DeadLetter } from './dead-letter.js';
-import type { EventTimeStats, OperatorContext, OperatorCounters, RejectedRow } from './operator.js';
+import { type ExecuteDeps, executeBatch, stateNamespace } from './execute-batch.js';
+import type { DroppedRow, EventTimeStats, RejectedRow } from './operator.js';
 import {
   emptyDurations,
   type PhaseDurations,
@@ -28,6 +33,10 @@ export interface BatchRunnerDeps {
   readonly sink: Sink;
   /** Delay of each `withWatermark` operator, by watermark id. */
   readonly watermarkDelaysMs: ReadonlyMap<string, number>;
+  /** Checked against every state write before the batch writes anything. @default none */
+  readonly stateLimits?: StateLimits;
+  /** Hand the rows dropped as late to the sink (late-rows side output). @default false */
+  readonly keepDroppedRows?: boolean;
 }
 
 /** The result of a batch: its progress, its commit record, its output and its rejected rows. */
@@ -38,6 +47,8 @@ export interface BatchOutcome {
   readonly rejected: readonly RejectedRow[];
   /** Decoding failures of the input and operator rejections, as written with the batch. */
   readonly deadLetters: readonly DeadLetter[];
+  /** Rows dropped as late, when the runner keeps them (`keepDroppedRows`). */
+  readonly droppedRows: readonly DroppedRow[];
 }
 
 /** Names of the phases, usable as crash points by fault-injection tests. */
@@ -59,9 +70,20 @@ const timed = async <T>(
   }
 };
 
-/** The state namespace of an operator: `query#operator#partition`, as in the DynamoDB key. */
-export const stateNamespace = (query: string, operatorId: string, partition: string): string =>
-  `${query}#${operatorId}#${partition}`;
+export { stateNamespace };
+
+/** The part of the runner's dependencies that running the operators needs. */
+export function executeDepsOf(deps: BatchRunnerDeps): ExecuteDeps {
+  return {
+    queryName: deps.query.name,
+    outputMode: deps.query.outputMode,
+    plan: deps.plan,
+    partition: deps.partition,
+    stateStore: deps.stateStore,
+    ...(deps.stateLimits === undefined ? {} : { stateLimits: deps.stateLimits }),
+    ...(deps.keepDroppedRows === undefined ? {} : { keepDroppedRows: deps.keepDroppedRows }),
+  };
+}
 
 /**
  * Runs one batch that is already in the WAL, phase by phase (protocol steps 5–8):
@@ -98,55 +120,19 @@ export async function runPlannedBatch(
   );
   const inputs = input.rows;
   await hook('getBatch', batch);
-
-  const views = new Map<string, StateView>();
-  const counters = new Map<string, OperatorCounters>();
-  const eventTimes = new Map<string, EventTimeStats>();
-  const rejected: RejectedRow[] = [];
   const deadLetters: DeadLetter[] = [];
-  const ctx: OperatorContext = {
-    batch,
-    lateBounds: new LateBounds(batch.watermarkForLateEventsMs, batch.watermarkFloors),
-    outputMode: deps.query.outputMode,
-    hasWatermark: deps.plan.watermarkIds.length > 0,
-    input: (source) => inputs.get(source) ?? [],
-    state: <V>(operatorId: string) => {
-      let view = views.get(operatorId);
-      if (view === undefined) {
-        view = new StateView(
-          deps.stateStore,
-          stateNamespace(deps.query.name, operatorId, deps.partition),
-          batch.batchId,
-        );
-        views.set(operatorId, view);
-      }
-      return view as StateView<V>;
-    },
-    counters: (operatorId) => {
-      let found = counters.get(operatorId);
-      if (found === undefined) {
-        found = { numRowsDroppedByWatermark: 0 };
-        counters.set(operatorId, found);
-      }
-      return found;
-    },
-    eventTimes: (watermarkId) => {
-      let found = eventTimes.get(watermarkId);
-      if (found === undefined) {
-        found = { min: Number.POSITIVE_INFINITY, max: Number.NEGATIVE_INFINITY, sum: 0, count: 0 };
-        eventTimes.set(watermarkId, found);
-      }
-      return found;
-    },
-    reject: (row, operator, reason) => rejected.push({ row, operator, reason }),
-  };
 
-  const output = await timed(durations, 'addBatch', async () => {
-    const rows = await deps.plan.root.execute(ctx);
-    deadLetters.push(...input.deadLetters, ...rejected.map(rejectedToDeadLetter));
-    await deps.sink.addBatch(batch.batchId, rows, { batch, deadLetters });
-    return rows;
+  const executed = await timed(durations, 'addBatch', async () => {
+    const result = await executeBatch(executeDepsOf(deps), batch, inputs);
+    deadLetters.push(...input.deadLetters, ...result.rejected.map(rejectedToDeadLetter));
+    await deps.sink.addBatch(batch.batchId, result.rows, {
+      batch,
+      deadLetters,
+      ...(deps.keepDroppedRows ? { droppedRows: result.dropped } : {}),
+    });
+    return result;
   });
+  const { rows: output, views, counters, eventTimes, rejected } = executed;
   await hook('addBatch', batch);
   await options.fence?.(batch);
 
@@ -206,7 +192,7 @@ export async function runPlannedBatch(
     numDeadLetters: deadLetters.length,
   });
   if (stateBytes !== undefined) progress.stateBytes = { ...stateBytes };
-  return { progress, committed, output, rejected, deadLetters };
+  return { progress, committed, output, rejected, deadLetters, droppedRows: executed.dropped };
 }
 
 function buildProgress(
@@ -255,8 +241,8 @@ function buildProgress(
     stateOperators,
     sources: deps.plan.sources.map((source) => ({
       description: source,
-      startOffset: batch.startOffsets[source] ?? null,
-      endOffset: batch.endOffsets[source] ?? null,
+      startOffset: offsetOf(batch.startOffsets, source, deps.plan.sources),
+      endOffset: offsetOf(batch.endOffsets, source, deps.plan.sources),
       numInputRows: inputs.get(source)?.length ?? 0,
     })),
     sink: { description: deps.sink.description, numOutputRows },
@@ -322,4 +308,14 @@ function lastInputAt(previous: CommittedBatch | undefined, batch: PlannedBatch, 
 function carriedFloors(batch: PlannedBatch) {
   const floors = floorsAbove(batch.watermarkFloors, batch.watermarkForEvictionMs);
   return floors === undefined ? {} : { watermarkFloors: floors };
+}
+
+/**
+ * A source's position in offsets: its own entry, or the one position all sources share (a
+ * Kinesis shard holds every source of the query, so its offsets have one key for the shard).
+ */
+function offsetOf(offsets: Offsets, source: string, sources: readonly string[]): unknown {
+  if (source in offsets) return offsets[source];
+  const keys = Object.keys(offsets);
+  return keys.length === 1 && !sources.includes(keys[0]!) ? offsets[keys[0]!] : null;
 }

@@ -22,6 +22,18 @@ export interface DeadLetter {
   readonly operator?: string;
 }
 
+/** Where a row came from, so a row set aside later (poison isolation) keeps its bytes and position. */
+export interface RecordOrigin {
+  /** Its position in the source (a Kinesis sequence number). */
+  readonly position?: string;
+  /** The Kinesis partition key. */
+  readonly partitionKey?: string;
+  /** The original bytes, base64-encoded. */
+  readonly data?: string;
+  /** When the source accepted the record (Kinesis approximate arrival time, epoch ms). */
+  readonly arrivalMs?: number;
+}
+
 /** A batch's input: rows per source in sequence order, and the records that failed decoding. */
 export interface BatchInput {
   readonly rows: ReadonlyMap<string, readonly Row[]>;
@@ -32,4 +44,6 @@ export interface BatchInput {
    * follows stage 1's progress even when no rows reach this partition.
    */
   readonly eventTimeMs?: number;
+  /** Per source, aligned with `rows`: where each row came from, when the source knows. */
+  readonly origins?: ReadonlyMap<string, readonly RecordOrigin[]>;
 }

@@ -17,6 +17,15 @@ export interface RejectedRow {
   readonly reason: string;
 }
 
+/** A row an operator dropped because it was late: kept for the late-rows side output. */
+export interface DroppedRow {
+  readonly row: Row;
+  /** The operator id that dropped it, e.g. `aggregate-0`. */
+  readonly operator: string;
+  /** The event time it was judged by (window end, session end or event time), epoch ms. */
+  readonly eventTimeMs: number;
+}
+
 /** Min/max/sum/count of event times seen by one `withWatermark` operator in a batch. */
 export interface EventTimeStats {
   min: number;
@@ -45,6 +54,11 @@ export interface OperatorContext {
   /** Event-time statistics of a watermark operator for this batch. */
   eventTimes(watermarkId: string): EventTimeStats;
   reject(row: Row, operator: string, reason: string): void;
+  /**
+   * Present when the runtime keeps late rows (the late-rows side output): operators report each
+   * row they drop as late here, besides counting it.
+   */
+  readonly dropLate?: (row: Row, operator: string, eventTimeMs: number) => void;
 }
 
 /** A physical operator: pulls its children's rows for the batch and returns its own. */

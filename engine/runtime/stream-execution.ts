@@ -5,19 +5,30 @@ import type {
   CommittedBatch,
   Offsets,
   PlannedBatch,
+  PoisonedRecord,
 } from '../checkpoint/checkpoint-store.js';
 import { IncompatiblePlanError } from '../errors.js';
 import { describePlan, firstDifference } from '../plan/fingerprint.js';
 import { walkPlan } from '../plan/nodes.js';
 import { floorsAbove, type WatermarkFloor } from '../reshard/watermark-floors.js';
 import type { Sink } from '../sinks/sink.js';
-import type { StateStore } from '../state/state-store.js';
+import type { StateLimits, StateStore } from '../state/state-store.js';
 import type { Clock } from '../time/clock.js';
-import { type BatchOutcome, type PhaseHook, runPlannedBatch } from './batch-runner.js';
+import {
+  type BatchOutcome,
+  type BatchRunnerDeps,
+  executeDepsOf,
+  type PhaseHook,
+  runPlannedBatch,
+} from './batch-runner.js';
 import { compileQuery, type PhysicalPlan } from './compile.js';
 import type { BatchInput } from './dead-letter.js';
+import { mayBeDeterministic } from './isolation/failure-kind.js';
+import { isolatePoison } from './isolation/isolate-poison.js';
+import { withoutPoison } from './isolation/poisoned-input.js';
 import { emptyDurations } from './progress.js';
 import { type BatchWatermarks, queryWatermark } from './query-watermark.js';
+import { DEFAULT_MAX_STATE_BYTES_PER_GROUP, tighterLimits } from './state-limits.js';
 
 /** Where a stream execution gets its input. Offsets are opaque to the engine. */
 export interface BatchSource {
@@ -45,7 +56,38 @@ export interface StreamExecutionOptions {
   readonly adopt?: () => Promise<CommittedBatch | undefined>;
   /** Called before state is written; see `runPlannedBatch`. */
   readonly fence?: (batch: PlannedBatch) => Promise<void>;
+  /**
+   * Bound on one group's state (JSON bytes), checked with the state store's own limits before
+   * anything is written; a row that pushes a group over becomes a dead letter (poison isolation).
+   * @default {@link DEFAULT_MAX_STATE_BYTES_PER_GROUP} (128 KiB)
+   */
+  readonly maxStateBytesPerGroup?: number;
+  /**
+   * Poison isolation: when a batch fails deterministically, find the rows that cause it, record
+   * them in the WAL entry and commit the rest with them as dead letters. `false` retries such a
+   * batch forever (as before). @default on, at most {@link DEFAULT_MAX_POISON_PER_ROUND} rows per round
+   */
+  readonly poisonIsolation?: false | { readonly maxPoisonPerRound?: number };
+  /** Keep the rows dropped as late and hand them to the sink (late-rows side output). @default false */
+  readonly keepDroppedRows?: boolean;
+  /** Told about each isolation round (for logs and metrics). */
+  readonly onIsolation?: (report: IsolationReport) => void;
 }
+
+/** One round of poison isolation, as reported to {@link StreamExecutionOptions.onIsolation}. */
+export interface IsolationReport {
+  readonly batchId: number;
+  /** The failure that started it. */
+  readonly error: unknown;
+  /** Rows poisoned in the batch so far (this round's finds included). */
+  readonly poisoned: readonly PoisonedRecord[];
+  readonly found: number;
+  readonly probes: number;
+  readonly durationMs: number;
+}
+
+/** Isolation rounds per batch run before the failure is left to the next invocation. */
+const MAX_ISOLATION_ROUNDS = 3;
 
 /**
  * Drives a query batch by batch, like Spark's `MicroBatchExecution`, over one partition.
@@ -64,6 +106,17 @@ export interface StreamExecutionOptions {
  * ```
  * Nothing has side effects before the WAL entry exists, so a crash anywhere leads to a rerun
  * of the same batch, which writes the same outputs and state.
+ *
+ * A batch that fails (poison isolation, `runtime/isolation/`):
+ * ```
+ * if the error may be deterministic and the input was read:
+ *   poisoned = isolatePoison(batch, input)   // in-memory probes on prefixes of the input
+ *   if rows were found:
+ *     amend the WAL entry with them (conditional on the batch still pending)
+ *     rerun the batch: those rows are dead letters, the rest runs as usual
+ * else: rethrow (transient: the caller retries the same WAL entry later)
+ * ```
+ * The WAL entry carries the decision, so every later replay sets the same rows aside.
  */
 export class StreamExecution {
   readonly plan: PhysicalPlan;
@@ -71,11 +124,15 @@ export class StreamExecution {
   private started = false;
   private readonly partition: string;
   private readonly delays: Map<string, number>;
+  private readonly stateLimits: StateLimits;
 
   constructor(private readonly options: StreamExecutionOptions) {
     this.plan = compileQuery(options.query);
     this.partition = options.partition ?? '0';
     this.delays = watermarkDelays(options.query, this.plan);
+    this.stateLimits = tighterLimits(options.stateStore.limits, {
+      maxEntryBytes: options.maxStateBytesPerGroup ?? DEFAULT_MAX_STATE_BYTES_PER_GROUP,
+    });
   }
 
   /** The checkpoint as last read or written by this execution. */
@@ -201,34 +258,89 @@ export class StreamExecution {
     batch: PlannedBatch,
     isReplay: boolean,
     durations = emptyDurations(),
+    rawInput?: BatchInput,
+    round = 0,
   ): Promise<BatchOutcome> {
     const previous = this.checkpoint?.committed;
-    const outcome = await runPlannedBatch(
-      {
-        query: this.options.query,
-        plan: this.plan,
-        partition: this.partition,
-        stateStore: this.options.stateStore,
-        checkpoints: this.options.checkpoints,
-        sink: this.options.sink,
-        watermarkDelaysMs: this.delays,
-      },
-      batch,
-      previous,
-      () =>
-        batch.isNoDataBatch
-          ? Promise.resolve({ rows: new Map(), deadLetters: [] })
-          : this.options.source.getBatch(batch.startOffsets, batch.endOffsets),
-      {
+    let raw = rawInput;
+    const getInput = async (): Promise<BatchInput> => {
+      if (batch.isNoDataBatch) return { rows: new Map(), deadLetters: [] };
+      raw ??= await this.options.source.getBatch(batch.startOffsets, batch.endOffsets);
+      return withoutPoison(raw, batch.poisoned);
+    };
+    let outcome: BatchOutcome;
+    try {
+      outcome = await runPlannedBatch(this.runnerDeps(), batch, previous, getInput, {
         durations,
         isReplay,
         ...(this.options.hook === undefined ? {} : { hook: this.options.hook }),
         ...(this.options.fence === undefined ? {} : { fence: this.options.fence }),
-      },
-    );
+      });
+    } catch (error) {
+      const amended = raw === undefined ? undefined : await this.isolate(batch, raw, error, round);
+      if (amended === undefined) throw error;
+      return this.run(amended, true, durations, raw, round + 1);
+    }
     this.checkpoint = { fingerprint: this.checkpoint!.fingerprint, committed: outcome.committed };
     this.lastPlanned = batch;
     return outcome;
+  }
+
+  private runnerDeps(): BatchRunnerDeps {
+    return {
+      query: this.options.query,
+      plan: this.plan,
+      partition: this.partition,
+      stateStore: this.options.stateStore,
+      checkpoints: this.options.checkpoints,
+      sink: this.options.sink,
+      watermarkDelaysMs: this.delays,
+      stateLimits: this.stateLimits,
+      ...(this.options.keepDroppedRows === undefined
+        ? {}
+        : { keepDroppedRows: this.options.keepDroppedRows }),
+    };
+  }
+
+  /**
+   * One round of poison isolation after `batch` failed with `error`: the amended WAL entry to
+   * rerun, or `undefined` when the failure is not (or not shown to be) caused by input rows.
+   */
+  private async isolate(
+    batch: PlannedBatch,
+    input: BatchInput,
+    error: unknown,
+    round: number,
+  ): Promise<PlannedBatch | undefined> {
+    const setting = this.options.poisonIsolation;
+    const amend = this.options.checkpoints.amend?.bind(this.options.checkpoints);
+    if (setting === false || amend === undefined || round >= MAX_ISOLATION_ROUNDS) return undefined;
+    if (batch.isNoDataBatch || !mayBeDeterministic(error)) return undefined;
+    const started = performance.now();
+    let result: Awaited<ReturnType<typeof isolatePoison>>;
+    try {
+      result = await isolatePoison(batch, input, {
+        execute: executeDepsOf(this.runnerDeps()),
+        sink: this.options.sink,
+        sources: this.plan.sources,
+        ...(setting?.maxPoisonPerRound === undefined ? {} : { maxPoison: setting.maxPoisonPerRound }),
+      });
+    } catch {
+      return undefined; // a probe could not read state: retry the batch as it is
+    }
+    this.options.onIsolation?.({
+      batchId: batch.batchId,
+      error,
+      poisoned: result.poisoned,
+      found: result.found,
+      probes: result.probes,
+      durationMs: Math.round(performance.now() - started),
+    });
+    if (result.found === 0) return undefined;
+    const amended: PlannedBatch = { ...batch, poisoned: result.poisoned };
+    await amend(amended);
+    this.checkpoint = { ...this.checkpoint!, pending: amended };
+    return amended;
   }
 
   /** Loads the checkpoint once and checks that it was written by a compatible plan. */

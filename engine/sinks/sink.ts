@@ -1,6 +1,7 @@
 import type { PlannedBatch } from '../checkpoint/checkpoint-store.js';
 import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
 import type { DeadLetter } from '../runtime/dead-letter.js';
+import type { DroppedRow } from '../runtime/operator.js';
 import type { BatchId, Row } from '../types.js';
 
 /** What a `foreachBatch` function receives besides the rows. */
@@ -23,6 +24,8 @@ export interface SinkBatchContext {
   readonly batch: PlannedBatch;
   /** Records that failed decoding and rows operators rejected; written next to the outputs. */
   readonly deadLetters: readonly DeadLetter[];
+  /** Rows operators dropped as late, when the query keeps them (late-rows side output). */
+  readonly droppedRows?: readonly DroppedRow[];
 }
 
 /** Where a query writes, as declared in the query; runtimes bind it to a {@link Sink}. */
@@ -40,6 +43,12 @@ export type SinkSpec =
  */
 export interface Sink {
   addBatch(batchId: BatchId, rows: readonly Row[], context: SinkBatchContext): Promise<void>;
+  /**
+   * Optional: everything `addBatch` does that can fail deterministically for these rows (object
+   * keys, encoding), without writing anything. Poison isolation calls it to tell which rows make
+   * `addBatch` fail; a sink without it is treated as never failing deterministically.
+   */
+  check?(batchId: BatchId, rows: readonly Row[], context: SinkBatchContext): void | Promise<void>;
   /** Short description for progress records. */
   readonly description: string;
 }

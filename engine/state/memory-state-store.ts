@@ -1,6 +1,12 @@
 import { StateStoreMisuseError } from '../errors.js';
 import type { BatchId } from '../types.js';
-import { byExpiryThenKey, type StateEntry, type StateStore, type StateWrite } from './state-store.js';
+import {
+  byExpiryThenKey,
+  type StateEntry,
+  type StateLimits,
+  type StateStore,
+  type StateWrite,
+} from './state-store.js';
 
 interface VersionedItem {
   v: BatchId;
@@ -28,6 +34,8 @@ export interface MemoryStateStoreOptions {
    * that would corrupt replays) is caught by tests. On by default; benchmarks turn it off.
    */
   readonly isolateValues?: boolean;
+  /** Limits to declare, as a durable backend would (e.g. `{ maxKeyBytes: 1024 }` to mimic DynamoDB). @default none */
+  readonly limits?: StateLimits;
 }
 
 /**
@@ -55,9 +63,11 @@ export class MemoryStateStore implements StateStore {
   /** Per namespace, the keys deleted by its latest batch: purged once a later batch writes. */
   private readonly tombstones = new Map<string, string[]>();
   private readonly isolate: boolean;
+  readonly limits: StateLimits | undefined;
 
   constructor(options: MemoryStateStoreOptions = {}) {
     this.isolate = options.isolateValues ?? true;
+    this.limits = options.limits;
   }
 
   async getMany(

@@ -18,6 +18,18 @@ export interface StateWrite {
 }
 
 /**
+ * What a state backend can hold per group, checked by the runtime before any state is written
+ * (`runtime/state-limits.ts`): a group that would break a limit makes the batch fail
+ * deterministically before its side effects, and poison isolation sets the record aside.
+ */
+export interface StateLimits {
+  /** Bytes of an encoded group key (UTF-8), e.g. DynamoDB's 1,024-byte sort key. */
+  readonly maxKeyBytes?: number;
+  /** Bytes of one group's entry as JSON (UTF-8), e.g. well under DynamoDB's 400 KB item. */
+  readonly maxEntryBytes?: number;
+}
+
+/**
  * Versioned key-value state, one namespace per (query, stateful operator, partition).
  *
  * Version contract (the same in memory and in DynamoDB): each key stores `{v, cur, prev}` where
@@ -35,6 +47,8 @@ export interface StateWrite {
  * delete (DynamoDB: the partition's items; S3 changelog: the shard's snapshot and delta objects).
  */
 export interface StateStore {
+  /** What this backend can hold per group; the runtime checks writes against it. @default none */
+  readonly limits?: StateLimits;
   /** Entries of `keys` as of the start of `batchId`; absent keys are missing from the map. */
   getMany(namespace: string, keys: readonly string[], batchId: BatchId): Promise<Map<string, StateEntry>>;
   /**

@@ -148,6 +148,19 @@ export class StateView<V = unknown> {
 
   /** The stored entries of `keys`, aligned with them. */
   private async readStore(keys: readonly string[]): Promise<Array<StateEntry<V> | undefined>> {
+    const maxKeyBytes = this.store.limits?.maxKeyBytes;
+    if (maxKeyBytes !== undefined && keys.some((key) => tooLong(key, maxKeyBytes))) {
+      // A key the backend cannot hold cannot be stored: read it as absent instead of sending a
+      // request the backend rejects; writing it fails the batch's state-limit check.
+      const storable = keys.filter((key) => !tooLong(key, maxKeyBytes));
+      const found = storable.length === 0 ? [] : await this.readStorable(storable);
+      const byKey = new Map(storable.map((key, i) => [key, found[i]]));
+      return keys.map((key) => byKey.get(key));
+    }
+    return this.readStorable(keys);
+  }
+
+  private async readStorable(keys: readonly string[]): Promise<Array<StateEntry<V> | undefined>> {
     if (this.store.getEach !== undefined)
       return (await this.store.getEach(this.namespace, keys, this.batchId)) as Array<
         StateEntry<V> | undefined
@@ -210,4 +223,9 @@ export class StateView<V = unknown> {
       if (entry !== undefined && keep(entry)) merged.push([key, entry]);
     return merged;
   }
+}
+
+/** Whether `key` takes more than `maxBytes` bytes as UTF-8 (measured only when it could). */
+function tooLong(key: string, maxBytes: number): boolean {
+  return key.length * 3 > maxBytes && Buffer.byteLength(key, 'utf8') > maxBytes;
 }

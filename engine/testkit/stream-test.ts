@@ -5,15 +5,16 @@ import { ExchangeWriter } from '../exchange/exchange-writer.js';
 import { MemoryExchange } from '../exchange/memory-exchange.js';
 import { planStages, type Stage, type StagedQuery } from '../plan/exchange/plan-stages.js';
 import type { BatchOutcome, BatchPhase } from '../runtime/batch-runner.js';
-import type { RejectedRow } from '../runtime/operator.js';
+import type { DeadLetter } from '../runtime/dead-letter.js';
+import type { DroppedRow, RejectedRow } from '../runtime/operator.js';
 import type { QueryProgress } from '../runtime/progress.js';
-import { StreamExecution } from '../runtime/stream-execution.js';
+import { StreamExecution, type StreamExecutionOptions } from '../runtime/stream-execution.js';
 import { ConsoleSink } from '../sinks/console-sink.js';
 import { MemorySink } from '../sinks/memory-sink.js';
 import type { Sink } from '../sinks/sink.js';
 import { ChangelogStateStore } from '../state/changelog/changelog-state-store.js';
 import { MemoryStateObjects } from '../state/changelog/state-objects.js';
-import { MemoryStateStore } from '../state/memory-state-store.js';
+import { MemoryStateStore, type MemoryStateStoreOptions } from '../state/memory-state-store.js';
 import type { StateEntry } from '../state/state-store.js';
 import { ManualClock } from '../time/clock.js';
 import type { BatchId, Row } from '../types.js';
@@ -46,6 +47,17 @@ export interface StreamTestOptions {
    * one execution per exchange partition, named `exchange-0`, `exchange-1`, … @default 2
    */
   readonly exchangePartitions?: number;
+  /** Options of the in-memory state store (e.g. `limits`), with `state: 'memory'`. */
+  readonly stateStore?: MemoryStateStoreOptions;
+  /**
+   * Passed to the execution: per-group state bound, poison isolation, late rows. Unlike the
+   * Lambda runtime, the test kit leaves poison isolation off unless asked (`poisonIsolation: {}`):
+   * a test should see its query's errors, not dead letters.
+   */
+  readonly execution?: Pick<
+    StreamExecutionOptions,
+    'maxStateBytesPerGroup' | 'poisonIsolation' | 'keepDroppedRows' | 'onIsolation'
+  >;
 }
 
 /**
@@ -88,6 +100,10 @@ export class StreamTest {
   /** Stage 2's partitions (`exchange-0`, …), empty for a one-stage query. */
   readonly exchangePartitionIds: readonly string[];
   private staged: StagedQuery;
+  /** Dead letters of every batch run, in order (replays included). */
+  readonly deadLetters: DeadLetter[] = [];
+  /** Rows dropped as late (with `execution.keepDroppedRows`), in order. */
+  readonly droppedRows: DroppedRow[] = [];
   private outcomes: BatchOutcome[] = [];
   private crashPhase: BatchPhase | undefined;
   /** The partition that ran the last batch (what `replayLastBatch` replays). */
@@ -96,7 +112,7 @@ export class StreamTest {
   constructor(
     private query: QueryDefinition,
     private readonly streams: readonly MemoryStream<any>[],
-    options: StreamTestOptions = {},
+    private readonly options: StreamTestOptions = {},
   ) {
     this.clock = new ManualClock(options.startTimeMs ?? 0);
     this.stateObjects = options.state === 'changelog' ? new MemoryStateObjects() : undefined;
@@ -125,7 +141,7 @@ export class StreamTest {
   }
 
   private newStateStore(): MemoryStateStore | ChangelogStateStore {
-    if (this.stateObjects === undefined) return new MemoryStateStore();
+    if (this.stateObjects === undefined) return new MemoryStateStore(this.options.stateStore);
     return new ChangelogStateStore({
       objects: this.stateObjects,
       query: this.query.name,
@@ -239,6 +255,8 @@ export class StreamTest {
       this.lastPartition = outcome.progress.partition;
       this.progress.push(outcome.progress);
       this.rejected.push(...outcome.rejected);
+      this.deadLetters.push(...outcome.deadLetters);
+      this.droppedRows.push(...outcome.droppedRows);
     }
   }
 
@@ -262,6 +280,8 @@ export class StreamTest {
             : new ExchangeWriter({ spec: exchange, transport: this.exchange, origin: partition }),
         clock: this.clock,
         partition,
+        poisonIsolation: false,
+        ...this.options.execution,
         hook: (phase) => {
           if (this.crashPhase === phase) {
             this.crashPhase = undefined;

@@ -5,14 +5,23 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   DEFAULT_ALARM_PERIOD,
+  DEFAULT_BATCH_FAILURES_THRESHOLD,
   DEFAULT_DEAD_LETTERS_THRESHOLD,
   DEFAULT_ERRORS_THRESHOLD,
   DEFAULT_ITERATOR_AGE_THRESHOLD,
+  DEFAULT_LATE_ROWS_THRESHOLD,
+  DEFAULT_STUCK_SHARD_PERIODS,
 } from './defaults.js';
 import type { StreamingQueryAlarmProps } from './props.js';
 
-/** The metric the handler publishes per batch (Powertools EMF), counted per query. */
+/**
+ * Metrics the handler publishes (Powertools EMF), counted per query; the names are those of
+ * `engine/aws/lambda/invocation-metrics.ts` (infra does not import the engine).
+ */
 export const DEAD_LETTERS_METRIC = 'DeadLetters';
+export const BATCH_FAILURES_METRIC = 'BatchFailures';
+export const STALLED_INVOCATIONS_METRIC = 'StalledInvocations';
+export const LATE_ROWS_METRIC = 'RowsDroppedByWatermark';
 /**
  * The dimensions of the handler's metrics: Powertools always adds `service` (the query name, as
  * functions/runtime.ts and `POWERTOOLS_SERVICE_NAME` set it) to the handler's `query` dimension, and
@@ -31,6 +40,9 @@ export interface QueryAlarms {
   readonly errors: Alarm;
   readonly deadLetters: Alarm;
   readonly failedBatches: Alarm;
+  readonly batchFailures: Alarm;
+  readonly stuckShard: Alarm;
+  readonly lateRows: Alarm;
 }
 
 /**
@@ -46,6 +58,12 @@ export interface QueryAlarms {
  *   metric, dimensions `service` and `query`).
  * - **failed batches**: the event source gave up on records (retries or record age exhausted) and
  *   sent their description to the on-failure queue.
+ * - **batch failures**: a batch failed and is being retried (`BatchFailures`; the handler returns
+ *   the failure to Lambda as a batch item failure, so Lambda's Errors metric stays at zero).
+ * - **stuck shard**: invocations committed nothing while records waited (`StalledInvocations`) in
+ *   `stuckShardPeriods` periods in a row: a shard whose committed offset does not move.
+ * - **late rows**: rows dropped by the watermark (`RowsDroppedByWatermark`; with the late-rows
+ *   side output they are under `PREFIX/QUERY/_late/`).
  */
 export function createAlarms(
   scope: Construct,
@@ -100,5 +118,39 @@ export function createAlarms(
     evaluationPeriods: 1,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
-  return { iteratorAge, errors, deadLetters, failedBatches };
+  const queryMetric = (metricName: string) =>
+    new Metric({
+      namespace: target.metricsNamespace,
+      metricName,
+      dimensionsMap: queryMetricDimensions(target.query),
+      statistic: 'Sum',
+      period,
+    });
+  const batchFailures = new Alarm(scope, 'BatchFailuresAlarm', {
+    alarmDescription: `${target.query}: a batch failed and is being retried (see the function's logs: 'batch failed')`,
+    metric: queryMetric(BATCH_FAILURES_METRIC),
+    threshold: target.thresholds.batchFailures ?? DEFAULT_BATCH_FAILURES_THRESHOLD,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  const stuckPeriods = target.thresholds.stuckShardPeriods ?? DEFAULT_STUCK_SHARD_PERIODS;
+  const stuckShard = new Alarm(scope, 'StuckShardAlarm', {
+    alarmDescription: `${target.query}: a shard committed nothing while records waited, ${stuckPeriods} periods in a row (see 'no batch committed while records wait' in the logs)`,
+    metric: queryMetric(STALLED_INVOCATIONS_METRIC),
+    threshold: 1,
+    comparisonOperator: atLeast,
+    evaluationPeriods: stuckPeriods,
+    datapointsToAlarm: stuckPeriods,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  const lateRows = new Alarm(scope, 'LateRowsAlarm', {
+    alarmDescription: `${target.query}: rows were dropped as late by the watermark (PREFIX/${target.query}/_late/ holds them when the late-rows output is on)`,
+    metric: queryMetric(LATE_ROWS_METRIC),
+    threshold: target.thresholds.lateRows ?? DEFAULT_LATE_ROWS_THRESHOLD,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  return { iteratorAge, errors, deadLetters, failedBatches, batchFailures, stuckShard, lateRows };
 }

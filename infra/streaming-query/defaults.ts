@@ -126,3 +126,12 @@ export const PREFIX_PATTERN = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 
 /** A CloudWatch dashboard per query: cheap (a few dollars a month) and the first place to look. */
 export const DEFAULT_DASHBOARD = true;
+
+/** Failed batch attempts per period that raise the batch-failures alarm (any). */
+export const DEFAULT_BATCH_FAILURES_THRESHOLD = 1;
+
+/** Periods in a row with stalled invocations before the stuck-shard alarm fires (15 minutes by default). */
+export const DEFAULT_STUCK_SHARD_PERIODS = 3;
+
+/** Rows dropped as late per period that raise the late-rows alarm (any: late data is worth a look). */
+export const DEFAULT_LATE_ROWS_THRESHOLD = 1;

@@ -46,6 +46,15 @@ export interface StreamingQueryAlarmProps {
   readonly deadLetters?: number;
   /** Period of the errors, dead-letter and failed-batch alarms. @default {@link DEFAULT_ALARM_PERIOD} (5 minutes) */
   readonly period?: Duration;
+  /** Alarm at this many failed batch attempts (`BatchFailures`) per period. @default {@link DEFAULT_BATCH_FAILURES_THRESHOLD} (1) */
+  readonly batchFailures?: number;
+  /**
+   * Stuck shard: alarm when invocations committed nothing while records waited
+   * (`StalledInvocations`) in this many periods in a row. @default {@link DEFAULT_STUCK_SHARD_PERIODS} (3)
+   */
+  readonly stuckShardPeriods?: number;
+  /** Alarm at this many rows dropped as late (`RowsDroppedByWatermark`) per period. @default {@link DEFAULT_LATE_ROWS_THRESHOLD} (1) */
+  readonly lateRows?: number;
 }
 
 /** Props of {@link StreamingQuery}. Only `queryName` is required. */

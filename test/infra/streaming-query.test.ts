@@ -138,10 +138,44 @@ describe('StreamingQuery with default props', () => {
     });
   });
 
+  it('alarms on failed batch attempts, a stuck shard and late rows, on the metrics the handler publishes', () => {
+    const dimensions = [
+      { Name: 'query', Value: 'page-views' },
+      { Name: 'service', Value: 'page-views' },
+    ];
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BatchFailures',
+      Namespace: 'sluice',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Period: 300,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StalledInvocations',
+      Namespace: 'sluice',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Threshold: 1,
+      EvaluationPeriods: 3,
+      DatapointsToAlarm: 3,
+      TreatMissingData: 'notBreaching',
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RowsDroppedByWatermark',
+      Namespace: 'sluice',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Threshold: 1,
+    });
+  });
+
   it('alarms on iterator age, errors, dead letters (DeadLetters by query) and failed batches', () => {
     const [functionId] = resource(template, FUNCTION, 'PageViewsQueryFunction');
     const [queueId] = resource(template, 'AWS::SQS::Queue');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Namespace: 'AWS/Lambda',
@@ -270,10 +304,32 @@ describe('StreamingQuery props', () => {
         deadLetterExpiration: Duration.days(3),
         progressExpiration: Duration.days(2),
         metricsNamespace: 'analytics',
-        alarms: { iteratorAge: Duration.minutes(1), errors: 5, deadLetters: 10, period: Duration.minutes(1) },
+        alarms: {
+          iteratorAge: Duration.minutes(1),
+          errors: 5,
+          deadLetters: 10,
+          period: Duration.minutes(1),
+          batchFailures: 2,
+          stuckShardPeriods: 4,
+          lateRows: 50,
+        },
         heartbeatRate: Duration.minutes(5),
       }),
     );
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'BatchFailures',
+      Threshold: 2,
+      Period: 60,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'StalledInvocations',
+      EvaluationPeriods: 4,
+      DatapointsToAlarm: 4,
+    });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'RowsDroppedByWatermark',
+      Threshold: 50,
+    });
     template.hasResourceProperties(ESM, {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 5,

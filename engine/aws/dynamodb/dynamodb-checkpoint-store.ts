@@ -137,6 +137,22 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
     );
   }
 
+  /** Replaces the pending WAL entry (poison isolation's decision), conditional on its batch id. */
+  async amend(batch: PlannedBatch): Promise<void> {
+    await this.conditional(
+      'amend',
+      batch.batchId,
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: this.key,
+        UpdateExpression: 'SET #pending = :batch',
+        ConditionExpression: '#pending.#batchId = :id',
+        ExpressionAttributeNames: { '#pending': 'pending', '#batchId': 'batchId' },
+        ExpressionAttributeValues: { ':batch': batch, ':id': batch.batchId },
+      }),
+    );
+  }
+
   async commit(batch: CommittedBatch): Promise<void> {
     await this.conditional(
       'commit',
@@ -215,7 +231,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
   }
 
   private async conditional(
-    action: 'plan' | 'commit',
+    action: 'plan' | 'amend' | 'commit',
     batchId: BatchId,
     command: UpdateCommand,
   ): Promise<void> {
@@ -231,7 +247,7 @@ export class DynamoDbCheckpointStore implements CheckpointStore {
           { query: this.options.query, partition: this.options.partition, batchId, action },
         );
       }
-      throw new AwsRequestError(action === 'plan' ? 'UpdateItem(plan)' : 'UpdateItem(commit)', error);
+      throw new AwsRequestError(`UpdateItem(${action})`, error);
     }
   }
 

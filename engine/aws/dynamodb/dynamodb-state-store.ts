@@ -1,6 +1,6 @@
 import { type DynamoDBDocumentClient, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 import { StateStoreMisuseError } from '../../errors.js';
-import type { StateEntry, StateStore, StateWrite } from '../../state/state-store.js';
+import type { StateEntry, StateLimits, StateStore, StateWrite } from '../../state/state-store.js';
 import { byExpiryThenKey } from '../../state/state-store.js';
 import type { BatchId } from '../../types.js';
 import { StateTooLargeError } from '../errors.js';
@@ -45,6 +45,11 @@ const DEFAULT_TOMBSTONE_TTL_SECONDS = 7 * 24 * 3600;
  * later batch that meets one deletes it ({@link clearSpent}), and TTL removes any left over.
  */
 export class DynamoDbStateStore implements StateStore {
+  /**
+   * The sort key (the encoded group key) holds at most 1,024 bytes; an item holds a group's
+   * current and previous versions in 400 KB, so one version gets a bit under half of it.
+   */
+  readonly limits: StateLimits = { maxKeyBytes: 1024, maxEntryBytes: 190 * 1024 };
   private readonly client: DynamoDBDocumentClient;
   private readonly tableName: string;
   private readonly tombstoneTtlSeconds: number;

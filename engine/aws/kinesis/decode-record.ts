@@ -3,6 +3,12 @@ import type { QueryDefinition } from '../../api/writer.js';
 import { type PlanNode, type SourceNode, walkPlan } from '../../plan/nodes.js';
 import type { DeadLetter } from '../../runtime/dead-letter.js';
 import type { Row } from '../../types.js';
+import {
+  DEFAULT_MAX_NESTING_DEPTH,
+  type EdgeLimits,
+  eventTimeProblem,
+  nestingProblem,
+} from './edge-limits.js';
 import { KinesisSourceConfigError } from './errors.js';
 import { MAX_EVENT_TIME_MS, parseEventTime } from './event-time-value.js';
 import { isHeartbeat } from './heartbeat.js';
@@ -36,7 +42,7 @@ export type DecodedRecord =
  */
 export type RecordDecoder = (record: AnyKinesisRecord) => DecodedRecord | Promise<DecodedRecord>;
 
-export interface RecordDecoderOptions {
+export interface RecordDecoderOptions extends EdgeLimits {
   /** The query's sources (see {@link sourcesOf}); their schema, event-time column and partition key apply. */
   readonly sources: readonly EdgeSource[];
   /**
@@ -73,13 +79,15 @@ export function sourcesOf(query: QueryDefinition | PlanNode): SourceNode[] {
 /**
  * Builds the edge decoder. Per record (DESIGN.md "Decoding at the edge"):
  * ```
- * partition key is HEARTBEAT_PARTITION_KEY     → heartbeat (no decoding)
+ * heartbeat key and heartbeat payload          → heartbeat (never input)
  * base64 → bytes                               → 'empty record' | 'invalid base64' | 'oversized: …'
  * bytes → UTF-8 → JSON.parse  (or decode)      → 'invalid UTF-8' | 'malformed JSON: …' | 'decode failed: …'
  * must be a plain object                       → 'not a JSON object: got …'
+ * nesting ≤ maxNestingDepth (32)               → 'edge limit maxNestingDepth: …'
  * route(row, record) → source                  → 'route failed: …' | 'unknown source …'
  * event-time column → epoch ms                 → "invalid event time in 'col': …"
  * source schema (Standard Schema, maybe async) → 'schema: path: message; …'
+ * event time ≤ arrival + maxEventTimeAheadMs    → 'edge limit maxEventTimeAheadMs: …' (and the optional lower bound)
  * partition key = the source's rule            → 'partition key mismatch: record has X, query expects Y' | 'partition key check failed: …'
  * ```
  * The event time is converted *before* the schema runs, so the schema describes the row the query
@@ -108,6 +116,7 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
     );
   }
   const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
+  const maxDepth = options.maxNestingDepth ?? DEFAULT_MAX_NESTING_DEPTH;
 
   return (input) => {
     const record = toShardRecord(input);
@@ -118,6 +127,8 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
     if (!bytes.ok) return deadRecord(record, bytes.reason, only?.name);
     const parsed = payloadObject(bytes.value, options.decode);
     if (!parsed.ok) return deadRecord(record, parsed.reason, only?.name);
+    const tooDeep = nestingProblem(parsed.value, maxDepth);
+    if (tooDeep !== undefined) return deadRecord(record, tooDeep, only?.name);
 
     let source = only;
     if (options.route !== undefined) {
@@ -136,7 +147,7 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
         );
       }
     }
-    const checked = checkRow(parsed.value, source!, record, options.partitionKey);
+    const checked = checkRow(parsed.value, source!, record, options.partitionKey, options);
     return checked instanceof Promise
       ? checked.then((result) => decodedRow(result, source!.name, record))
       : decodedRow(checked, source!.name, record);
@@ -173,6 +184,7 @@ function checkRow(
   source: EdgeSource,
   record: ShardRecord,
   fallbackKey: PartitionKeySpec | undefined,
+  limits: EdgeLimits,
 ): Row | string | Promise<Row | string> {
   const column = source.eventTime;
   let row: Row = object;
@@ -185,7 +197,7 @@ function checkRow(
       row = { ...object, [column]: time.ms };
     }
   }
-  if (source.schema === undefined) return checkPartitionKey(row, source, record, fallbackKey);
+  if (source.schema === undefined) return checkTimeAndKey(row, source, record, fallbackKey, limits);
   const validated = validate(source.schema, row);
   const afterSchema = (result: Row | string): Row | string => {
     if (typeof result === 'string') return result;
@@ -195,9 +207,30 @@ function checkRow(
       if (!time.ok) return `invalid event time in '${column}': after the schema, ${time.problem}`;
       if (time.ms !== row[column]) row = { ...row, [column]: time.ms };
     }
-    return checkPartitionKey(row, source, record, fallbackKey);
+    return checkTimeAndKey(row, source, record, fallbackKey, limits);
   };
   return validated instanceof Promise ? validated.then(afterSchema) : afterSchema(validated);
+}
+
+/** Event-time sanity against the record's arrival time, then the partition key. */
+function checkTimeAndKey(
+  row: Row,
+  source: EdgeSource,
+  record: ShardRecord,
+  fallbackKey: PartitionKeySpec | undefined,
+  limits: EdgeLimits,
+): Row | string {
+  const column = source.eventTime;
+  if (column !== undefined) {
+    const problem = eventTimeProblem(
+      column,
+      row[column] as number,
+      record.approximateArrivalTimestampMs,
+      limits,
+    );
+    if (problem !== undefined) return problem;
+  }
+  return checkPartitionKey(row, source, record, fallbackKey);
 }
 
 function checkPartitionKey(

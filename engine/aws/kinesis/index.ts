@@ -10,6 +10,13 @@ export {
   type RecordDecoderOptions,
   sourcesOf,
 } from './decode-record.js';
+export {
+  DEFAULT_MAX_EVENT_TIME_AHEAD_MS,
+  DEFAULT_MAX_NESTING_DEPTH,
+  type EdgeLimits,
+  eventTimeProblem,
+  nestingProblem,
+} from './edge-limits.js';
 export { KinesisRangeMismatchError, KinesisRequestError, KinesisSourceConfigError } from './errors.js';
 export { type EventTimeResult, parseEventTime } from './event-time-value.js';
 export {

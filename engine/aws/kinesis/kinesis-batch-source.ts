@@ -1,5 +1,5 @@
 import type { Offsets } from '../../checkpoint/checkpoint-store.js';
-import type { BatchInput, DeadLetter } from '../../runtime/dead-letter.js';
+import type { BatchInput, DeadLetter, RecordOrigin } from '../../runtime/dead-letter.js';
 import type { BatchSource } from '../../runtime/stream-execution.js';
 import type { Row } from '../../types.js';
 import type { DecodedRecord, RecordDecoder } from './decode-record.js';
@@ -121,17 +121,32 @@ export class KinesisBatchSource implements BatchSource {
       decoded[i] = result instanceof Promise ? await result : result;
     }
     const rows = new Map<string, Row[]>();
+    const origins = new Map<string, RecordOrigin[]>();
     const deadLetters: DeadLetter[] = [];
-    for (const item of decoded) {
+    decoded.forEach((item, i) => {
       if (item.kind === 'row') {
+        const record = records[i]!;
+        const origin: RecordOrigin = {
+          position: record.sequenceNumber,
+          partitionKey: record.partitionKey,
+          data: record.data,
+          ...(record.approximateArrivalTimestampMs === undefined
+            ? {}
+            : { arrivalMs: record.approximateArrivalTimestampMs }),
+        };
         const list = rows.get(item.source);
-        if (list === undefined) rows.set(item.source, [item.row]);
-        else list.push(item.row);
+        if (list === undefined) {
+          rows.set(item.source, [item.row]);
+          origins.set(item.source, [origin]);
+        } else {
+          list.push(item.row);
+          origins.get(item.source)!.push(origin);
+        }
       } else if (item.kind === 'dead') {
         deadLetters.push(item.deadLetter);
       }
-    }
-    return { rows, deadLetters };
+    });
+    return { rows, deadLetters, origins };
   }
 
   /** The records of the range: this invocation's if it holds them all, else read back from Kinesis. */

@@ -1,5 +1,5 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aws-lambda';
 import type { QueryDefinition } from '../../api/writer.js';
 import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-store.js';
@@ -10,7 +10,7 @@ import { isStateful, walkPlan } from '../../plan/nodes.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
-import { StreamExecution } from '../../runtime/stream-execution.js';
+import { StreamExecution, type StreamExecutionOptions } from '../../runtime/stream-execution.js';
 import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
@@ -38,10 +38,20 @@ import { keyColumnsOf } from '../s3/upsert.js';
 import { S3StateObjects } from '../s3-state/s3-state-objects.js';
 import { ExchangeNotDeployableError, PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
+import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
 
 /** Where and how a query runs on Lambda. Environment parsing happens in `functions/`, not here. */
 export interface KinesisHandlerOptions
-  extends Pick<RecordDecoderOptions, 'route' | 'decode' | 'maxRecordBytes'> {
+  extends Pick<
+      RecordDecoderOptions,
+      | 'route'
+      | 'decode'
+      | 'maxRecordBytes'
+      | 'maxNestingDepth'
+      | 'maxEventTimeAheadMs'
+      | 'maxEventTimeBehindMs'
+    >,
+    Pick<StreamExecutionOptions, 'maxStateBytesPerGroup' | 'poisonIsolation'> {
   readonly clients: AwsClients;
   /** The DynamoDB table with checkpoints (and state, with `state: 'dynamodb'`). */
   readonly tableName: string;
@@ -118,6 +128,13 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
     ...(options.route === undefined ? {} : { route: options.route }),
     ...(options.decode === undefined ? {} : { decode: options.decode }),
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),
+    ...(options.maxNestingDepth === undefined ? {} : { maxNestingDepth: options.maxNestingDepth }),
+    ...(options.maxEventTimeAheadMs === undefined
+      ? {}
+      : { maxEventTimeAheadMs: options.maxEventTimeAheadMs }),
+    ...(options.maxEventTimeBehindMs === undefined
+      ? {}
+      : { maxEventTimeBehindMs: options.maxEventTimeBehindMs }),
   });
   const location = {
     client: options.clients.s3,
@@ -183,6 +200,11 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
         ? { fence: (batch: PlannedBatch) => ensureStillPending(checkpoints, batch) }
         : {}),
       ...(adopt === undefined ? {} : { adopt }),
+      onIsolation: (report) => reportIsolation(report, { query: query.name, shardId }, options),
+      ...(options.maxStateBytesPerGroup === undefined
+        ? {}
+        : { maxStateBytesPerGroup: options.maxStateBytesPerGroup }),
+      ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });
   };
@@ -223,13 +245,16 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
       return adopted?.adoption.committed;
     });
     requests.take();
+    let committedBatches = 0;
+    let next: string | undefined;
     try {
       while (context.getRemainingTimeInMillis() >= reserveMs) {
         const outcome = await execution.runNextBatch();
         if (outcome === undefined) break;
+        committedBatches++;
         const progress: QueryProgress = { ...outcome.progress, requests: requests.take() };
         await progressWriter.write(progress);
-        report(progress, options);
+        reportBatch(progress, options);
       }
       // The child's checkpoint now exists: ancestors every one of whose children adopted are retired.
       if (adopted !== undefined && execution.lastCheckpoint !== undefined) {
@@ -243,17 +268,16 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
         });
       }
     } catch (error) {
-      options.logger?.error('batch failed; Lambda will redeliver from the first uncommitted record', {
-        query: query.name,
-        shardId,
-        error: error as Error,
-      });
+      reportFailure(error, { query: query.name, shardId }, options);
     } finally {
+      const endOffsets = execution.lastCheckpoint?.committed?.endOffsets;
+      const committed = endOffsets === undefined ? undefined : committedSequenceNumber(endOffsets);
+      next = firstUncommitted(records.map(fromLambdaRecord), committed);
+      if (next !== undefined && committedBatches === 0) {
+        reportStall({ query: query.name, shardId, waitingFrom: next }, options);
+      }
       options.metrics?.publishStoredMetrics();
     }
-    const endOffsets = execution.lastCheckpoint?.committed?.endOffsets;
-    const committed = endOffsets === undefined ? undefined : committedSequenceNumber(endOffsets);
-    const next = firstUncommitted(records.map(fromLambdaRecord), committed);
     return { batchItemFailures: next === undefined ? [] : [{ itemIdentifier: next }] };
   };
 }
@@ -280,32 +304,4 @@ function checkPartitioning(query: QueryDefinition, singleShard: boolean): void {
     .filter((source) => source.partitionKey === undefined)
     .map((source) => source.name);
   if (undeclared.length > 0) throw new PartitioningNotDeclaredError(query.name, undeclared);
-}
-
-function report(progress: QueryProgress, options: KinesisHandlerOptions): void {
-  options.logger?.info('batch committed', { progress });
-  const metrics = options.metrics;
-  if (metrics === undefined) return;
-  const dropped = progress.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
-  metrics.addMetric('InputRows', MetricUnit.Count, progress.numInputRows);
-  metrics.addMetric('OutputRows', MetricUnit.Count, progress.sink.numOutputRows);
-  metrics.addMetric('DeadLetters', MetricUnit.Count, progress.numDeadLetters);
-  metrics.addMetric('RowsDroppedByWatermark', MetricUnit.Count, dropped);
-  metrics.addMetric('BatchDuration', MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
-  if (progress.stateBytes !== undefined) {
-    metrics.addMetric('StateBytesRead', MetricUnit.Bytes, progress.stateBytes.read);
-    metrics.addMetric('StateBytesWritten', MetricUnit.Bytes, progress.stateBytes.written);
-    metrics.addMetric('StateBytes', MetricUnit.Bytes, progress.stateBytes.total);
-  }
-  const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
-  if (progress.stateOperators.length > 0) metrics.addMetric('StateRows', MetricUnit.Count, stateRows);
-  // How far event time lags the batch's wall clock (none before the first watermark).
-  const watermarkMs = Date.parse(progress.eventTime.watermark);
-  if (watermarkMs > 0) {
-    metrics.addMetric(
-      'WatermarkDelay',
-      MetricUnit.Milliseconds,
-      Date.parse(progress.timestamp) - watermarkMs,
-    );
-  }
 }

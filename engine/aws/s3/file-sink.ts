@@ -14,6 +14,7 @@ import {
 import { encodeJsonLines } from './jsonl-format.js';
 import { dataKey } from './layout.js';
 import type { BatchManifest, ManifestFile } from './manifest.js';
+import { DEFAULT_MAX_COLUMNS, screenColumnCount, screenKeyLengths } from './output-limits.js';
 import { encodeParquet } from './parquet-format.js';
 import { chunk, groupByPartition } from './partitioning.js';
 import {
@@ -48,6 +49,8 @@ export interface S3FileSinkOptions extends S3OutputLocation, ColumnTyping {
   readonly keyColumns?: readonly string[];
   /** Parallel PUTs. @default {@link DEFAULT_S3_CONCURRENCY} */
   readonly concurrency?: number;
+  /** Distinct columns per batch; rows beyond it are dead letters. @default {@link DEFAULT_MAX_COLUMNS} */
+  readonly maxColumns?: number;
 }
 
 /**
@@ -56,6 +59,7 @@ export interface S3FileSinkOptions extends S3OutputLocation, ColumnTyping {
  * ```
  * addBatch(batchId, rows, {deadLetters}):
  *   rows whose declared column types do not fit → dead letters (reason, row, operator 'S3FileSink')
+ *   rows beyond maxColumns distinct columns, rows whose partition makes keys > 1,024 bytes → dead letters
  *   columns = declared or inferred types over the batch (one schema per batch)
  *   for each partition (first-appearance order), for each slice of ≤ maxRowsPerPart rows
  *   (Parquet: also ≤ maxCellsPerFile rows × columns when rows bring new columns):
@@ -79,6 +83,7 @@ export class S3FileSink implements Sink {
   private readonly partitionBy: readonly string[];
   private readonly maxRowsPerPart: number;
   private readonly concurrency: number;
+  private readonly maxColumns: number;
 
   constructor(private readonly options: S3FileSinkOptions) {
     this.objects = QueryObjects.at(options);
@@ -88,6 +93,7 @@ export class S3FileSink implements Sink {
       options.maxRowsPerPart ?? DEFAULT_MAX_ROWS_PER_PART,
     );
     this.concurrency = positiveInteger('concurrency', options.concurrency ?? DEFAULT_S3_CONCURRENCY);
+    this.maxColumns = positiveInteger('maxColumns', options.maxColumns ?? DEFAULT_MAX_COLUMNS);
     if (new Set(this.partitionBy).size !== this.partitionBy.length) {
       throw new InvalidSinkOptionsError('partitionBy', `columns repeat in [${this.partitionBy.join(', ')}]`);
     }
@@ -98,23 +104,19 @@ export class S3FileSink implements Sink {
     await this.write(batchId, rows, context.deadLetters);
   }
 
+  /** Everything `addBatch` does except the PUTs: screening and encoding (poison isolation's probe). */
+  check(batchId: BatchId, rows: readonly Row[]): void {
+    const { parts } = this.prepare(batchId, rows);
+    for (const part of parts) this.encode(part.rows, part.columns);
+  }
+
   /** `addBatch`, returning the manifest it wrote (for tools and tests). */
   async write(
     batchId: BatchId,
     rows: readonly Row[],
     deadLetters: readonly DeadLetter[],
   ): Promise<BatchManifest> {
-    const { accepted, rejected } = this.checkDeclaredTypes(rows);
-    const columns = inferColumns(accepted, this.partitionBy, this.options);
-    // JSON Lines files are written row by row; Parquet files column by column over all their
-    // rows, so sparse schema-less rows are spread over narrower files (column-budget.ts).
-    const parts = groupByPartition(accepted, this.partitionBy, this.options).flatMap((group) =>
-      this.options.format === 'parquet'
-        ? splitByColumnBudget(group.rows, columns, this.maxRowsPerPart, this.options.maxCellsPerFile).map(
-            (part) => ({ group, ...part }),
-          )
-        : chunk(group.rows, this.maxRowsPerPart).map((partRows) => ({ group, rows: partRows, columns })),
-    );
+    const { accepted, rejected, columns, parts } = this.prepare(batchId, rows);
     const extension = this.options.format;
     const files = await mapConcurrently(parts, this.concurrency, async (part, n): Promise<ManifestFile> => {
       const key = dataKey(part.group.path, batchId, this.options.shard, n, extension);
@@ -140,6 +142,35 @@ export class S3FileSink implements Sink {
       },
       [...deadLetters, ...rejected],
     );
+  }
+
+  /**
+   * The batch's rows screened (declared types, distinct columns, object key lengths: rows that
+   * break them are dead letters), its columns and its parts. Deterministic in the rows.
+   */
+  private prepare(_batchId: BatchId, rows: readonly Row[]) {
+    const typed = this.checkDeclaredTypes(rows);
+    const counted = screenColumnCount(typed.accepted, this.partitionBy, this.maxColumns);
+    const keyed = screenKeyLengths(
+      groupByPartition(counted.accepted, this.partitionBy, this.options),
+      this.objects.root,
+      this.options.shard,
+      this.options.format,
+    );
+    const accepted =
+      keyed.rejected.length === 0 ? counted.accepted : keyed.kept.flatMap((group) => group.rows);
+    const columns = inferColumns(accepted, this.partitionBy, this.options);
+    // JSON Lines files are written row by row; Parquet files column by column over all their
+    // rows, so sparse schema-less rows are spread over narrower files (column-budget.ts).
+    const parts = keyed.kept.flatMap((group) =>
+      this.options.format === 'parquet'
+        ? splitByColumnBudget(group.rows, columns, this.maxRowsPerPart, this.options.maxCellsPerFile).map(
+            (part) => ({ group, ...part }),
+          )
+        : chunk(group.rows, this.maxRowsPerPart).map((partRows) => ({ group, rows: partRows, columns })),
+    );
+    const rejected = [...typed.rejected, ...counted.rejected, ...keyed.rejected];
+    return { accepted, rejected, columns, parts };
   }
 
   private encode(rows: readonly Row[], columns: readonly ColumnSpec[]): Uint8Array {

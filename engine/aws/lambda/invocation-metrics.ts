@@ -1,0 +1,106 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { QueryProgress } from '../../runtime/progress.js';
+import type { IsolationReport } from '../../runtime/stream-execution.js';
+
+/**
+ * The handler's metrics (Powertools EMF, dimensions `service` and `query`), each with the alarm
+ * that watches it in `infra/streaming-query/alarms.ts`:
+ *
+ * | metric | per | alarm |
+ * | --- | --- | --- |
+ * | `InputRows`, `OutputRows`, `BatchDuration`, `StateRows`, `WatermarkDelay` | committed batch | (dashboard) |
+ * | `DeadLetters` | committed batch | dead letters |
+ * | `RowsDroppedByWatermark` | committed batch | late rows |
+ * | `BatchFailures` | invocation whose batch failed (Lambda retries it) | batch failures |
+ * | `PoisonRecords` | rows set aside by poison isolation | (counted in `DeadLetters` when committed) |
+ * | `StalledInvocations` | invocation that left records waiting and committed nothing | stuck shard |
+ * | `LostRecords` | records past the committed position that Kinesis no longer holds | lost records |
+ */
+export const METRICS = {
+  inputRows: 'InputRows',
+  outputRows: 'OutputRows',
+  deadLetters: 'DeadLetters',
+  rowsDroppedByWatermark: 'RowsDroppedByWatermark',
+  batchDuration: 'BatchDuration',
+  stateRows: 'StateRows',
+  watermarkDelay: 'WatermarkDelay',
+  batchFailures: 'BatchFailures',
+  poisonRecords: 'PoisonRecords',
+  stalledInvocations: 'StalledInvocations',
+  lostRecords: 'LostRecords',
+} as const;
+
+export interface Observability {
+  readonly logger?: Logger | undefined;
+  readonly metrics?: Metrics | undefined;
+}
+
+/** A committed batch: the progress record as a log line and its counts as metrics. */
+export function reportBatch(progress: QueryProgress, to: Observability): void {
+  to.logger?.info('batch committed', { progress });
+  const metrics = to.metrics;
+  if (metrics === undefined) return;
+  const dropped = progress.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
+  metrics.addMetric(METRICS.inputRows, MetricUnit.Count, progress.numInputRows);
+  metrics.addMetric(METRICS.outputRows, MetricUnit.Count, progress.sink.numOutputRows);
+  metrics.addMetric(METRICS.deadLetters, MetricUnit.Count, progress.numDeadLetters);
+  metrics.addMetric(METRICS.rowsDroppedByWatermark, MetricUnit.Count, dropped);
+  metrics.addMetric(METRICS.batchDuration, MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
+  if (progress.stateBytes !== undefined) {
+    metrics.addMetric('StateBytesRead', MetricUnit.Bytes, progress.stateBytes.read);
+    metrics.addMetric('StateBytesWritten', MetricUnit.Bytes, progress.stateBytes.written);
+    metrics.addMetric('StateBytes', MetricUnit.Bytes, progress.stateBytes.total);
+  }
+  const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
+  if (progress.stateOperators.length > 0) metrics.addMetric(METRICS.stateRows, MetricUnit.Count, stateRows);
+  // How far event time lags the batch's wall clock (none before the first watermark).
+  const watermarkMs = Date.parse(progress.eventTime.watermark);
+  if (watermarkMs > 0) {
+    metrics.addMetric(
+      METRICS.watermarkDelay,
+      MetricUnit.Milliseconds,
+      Date.parse(progress.timestamp) - watermarkMs,
+    );
+  }
+}
+
+/** A batch failed and will be retried: an error log and one `BatchFailures`, so an alarm fires within minutes. */
+export function reportFailure(
+  error: unknown,
+  where: { query: string; shardId: string },
+  to: Observability,
+): void {
+  to.logger?.error('batch failed; Lambda will redeliver from the first uncommitted record', {
+    ...where,
+    error: error as Error,
+  });
+  to.metrics?.addMetric(METRICS.batchFailures, MetricUnit.Count, 1);
+}
+
+/** A round of poison isolation: what it found and what it cost. */
+export function reportIsolation(
+  report: IsolationReport,
+  where: { query: string; shardId: string },
+  to: Observability,
+): void {
+  to.logger?.warn('poison isolation', {
+    ...where,
+    batchId: report.batchId,
+    found: report.found,
+    poisoned: report.poisoned.map((record) => ({ position: record.position, reason: record.reason })),
+    probes: report.probes,
+    durationMs: report.durationMs,
+    error: report.error as Error,
+  });
+  if (report.found > 0) to.metrics?.addMetric(METRICS.poisonRecords, MetricUnit.Count, report.found);
+}
+
+/** An invocation that left records after the committed position and committed nothing. */
+export function reportStall(
+  where: { query: string; shardId: string; waitingFrom: string },
+  to: Observability,
+): void {
+  to.logger?.warn('no batch committed while records wait', where);
+  to.metrics?.addMetric(METRICS.stalledInvocations, MetricUnit.Count, 1);
+}
