@@ -34,7 +34,8 @@ export interface EngineResult {
   readonly rows: readonly EngineRow[];
 }
 
-const median = (xs: readonly number[]): number => {
+/** The median of a list of figures (the mean of the middle two for an even count). */
+export const median = (xs: readonly number[]): number => {
   const sorted = [...xs].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;

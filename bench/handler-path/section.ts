@@ -4,6 +4,7 @@
  * of per-pass ratios to the floor pass run beside them, on CPU time (what the summary shows) and
  * on wall time; GC pause time per million events.
  */
+import { median } from '../engine-section.js';
 import type { KinesisStreamEvent } from '../kinesis-events.js';
 import { makeKinesisEvents } from '../kinesis-events.js';
 import { type PassFigures, type PathName, runEngine, runFloor, runHandler } from './passes.js';
@@ -38,12 +39,6 @@ export interface HandlerPathResult {
   readonly options: HandlerPathOptions;
   readonly rows: readonly HandlerPathRow[];
 }
-
-const median = (xs: readonly number[]): number => {
-  const sorted = [...xs].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-};
 
 const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
