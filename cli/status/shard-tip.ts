@@ -1,5 +1,6 @@
 import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
 import { HEARTBEAT_PARTITION_KEY } from '../../engine/aws/kinesis/heartbeat.js';
+import { isAfter } from '../../engine/aws/kinesis/sequence-numbers.js';
 import { UnknownStreamError } from '../errors.js';
 import { awsErrorName, withAws } from '../target/aws-errors.js';
 import type { Target } from '../target/target.js';
@@ -73,17 +74,30 @@ export async function readShardTail(
   limit: number = DEFAULT_TAIL_LIMIT,
 ): Promise<ShardTail> {
   const kinesis = target.clients.kinesis;
-  const start = await withAws(target, 'kinesis', () =>
-    kinesis.send(
-      new GetShardIteratorCommand({
-        StreamName: stream,
-        ShardId: shardId,
-        ...(afterSeq === undefined
-          ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: afterSeq }),
-      }),
-    ),
-  );
+  const iteratorFrom = (position: string | undefined) =>
+    withAws(target, 'kinesis', () =>
+      kinesis.send(
+        new GetShardIteratorCommand({
+          StreamName: stream,
+          ShardId: shardId,
+          ...(position === undefined
+            ? { ShardIteratorType: 'TRIM_HORIZON' }
+            : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: position }),
+        }),
+      ),
+    );
+  // `sluice checkpoint skip --through N` may commit a position no record holds; Kinesis refuses
+  // such a number as a starting point, so the read then starts at the shard's start and counts
+  // only what lies after the position.
+  let countFrom: string | undefined;
+  let start;
+  try {
+    start = await iteratorFrom(afterSeq);
+  } catch (error) {
+    if (afterSeq === undefined || awsErrorName(error) !== 'InvalidArgumentException') throw error;
+    countFrom = afterSeq;
+    start = await iteratorFrom(undefined);
+  }
   let iterator = start.ShardIterator;
   let records = 0;
   let lastSeq: string | undefined;
@@ -95,6 +109,7 @@ export async function readShardTail(
     );
     for (const record of page.Records ?? []) {
       if (record.PartitionKey === HEARTBEAT_PARTITION_KEY) continue;
+      if (countFrom !== undefined && !isAfter(record.SequenceNumber ?? '0', countFrom)) continue;
       records += 1;
       lastSeq = record.SequenceNumber;
     }
