@@ -1,4 +1,9 @@
-import { GetRecordsCommand, GetShardIteratorCommand, ListShardsCommand } from '@aws-sdk/client-kinesis';
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandOutput,
+  ListShardsCommand,
+} from '@aws-sdk/client-kinesis';
 import { HEARTBEAT_PARTITION_KEY } from '../../engine/aws/kinesis/heartbeat.js';
 import { isAfter } from '../../engine/aws/kinesis/sequence-numbers.js';
 import { UnknownStreamError } from '../errors.js';
@@ -90,7 +95,7 @@ export async function readShardTail(
   // such a number as a starting point, so the read then starts at the shard's start and counts
   // only what lies after the position.
   let countFrom: string | undefined;
-  let start;
+  let start: GetShardIteratorCommandOutput;
   try {
     start = await iteratorFrom(afterSeq);
   } catch (error) {
