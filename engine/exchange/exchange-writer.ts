@@ -1,7 +1,9 @@
 import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
+import { eventTimeOf } from '../runtime/event-time.js';
 import type { Sink, SinkBatchContext } from '../sinks/sink.js';
 import type { BatchId, Row } from '../types.js';
 import type { ExchangeRecord, ExchangeTransport } from './exchange-record.js';
+import { partialAggregate } from './partial-aggregate.js';
 import { partitionOfKey, routeKeyOf } from './routing.js';
 
 /** Rows per exchange record. @default 100 */
@@ -19,6 +21,7 @@ export interface ExchangeWriterOptions {
  * Stage 1's sink: writes a batch's rows into the exchange (protocol step 2 of DESIGN.md's
  * "Exchange"):
  * ```
+ * rows = the batch's rows, or their partial aggregates (one per group) when the operator aggregates
  * for each internal partition p: records of the rows routed to p (packed, index 0, 1, … within p)
  * put them all and wait until every one is acknowledged
  * then put the end-of-batch marker (origin, batch id, max event time) to every partition
@@ -33,15 +36,19 @@ export class ExchangeWriter implements Sink {
     this.description = `ExchangeWriter[${options.spec.name}]`;
   }
 
-  async addBatch(batchId: BatchId, rows: readonly Row[], _context: SinkBatchContext): Promise<void> {
+  async addBatch(batchId: BatchId, batchRows: readonly Row[], _context: SinkBatchContext): Promise<void> {
     const { spec, transport, origin } = this.options;
+    const rows =
+      spec.partialAggregate === undefined
+        ? batchRows
+        : partialAggregate(spec.partialAggregate, spec.eventTime, batchRows);
     const perRecord = this.options.rowsPerRecord ?? DEFAULT_ROWS_PER_RECORD;
     const routed: Row[][] = Array.from({ length: transport.partitionCount }, () => []);
     let maxEventTimeMs: number | undefined;
     for (const row of rows) {
       routed[partitionOfKey(routeKeyOf(row, spec), transport.partitionCount)]!.push(row);
-      const time = spec.eventTime === undefined ? undefined : row[spec.eventTime];
-      if (typeof time === 'number' && (maxEventTimeMs === undefined || time > maxEventTimeMs))
+      const time = spec.eventTime === undefined ? undefined : eventTimeOf(row[spec.eventTime]);
+      if (time !== undefined && (maxEventTimeMs === undefined || time > maxEventTimeMs))
         maxEventTimeMs = time;
     }
     await Promise.all(

@@ -1,3 +1,4 @@
+import { partialOf } from '../operators/aggregate/partial-row.js';
 import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
 import type { Row } from '../types.js';
 
@@ -10,6 +11,9 @@ export function routeKeyOf(row: Row, spec: ExchangeSpec): string {
     return JSON.stringify(spec.routeColumns.map((column) => row[column] ?? null));
   const window = spec.routeWindow;
   if (window !== undefined) {
+    // A partial aggregate carries its window's start.
+    const partialStart = partialOf(row)?.w;
+    if (partialStart !== undefined) return String(partialStart);
     const time = Number(row[window.column]);
     if (!Number.isFinite(time)) return '';
     const start =

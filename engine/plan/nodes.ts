@@ -85,6 +85,12 @@ export interface AggregateNode {
   readonly child: PlanNode;
   readonly keys: readonly GroupingKey[];
   readonly aggregates: Readonly<Record<string, AggregateFunction>>;
+  /**
+   * Set by `planStages` on stage 2 of a two-stage query: input rows may be partial aggregates of
+   * this aggregation made by stage 1 (see `engine/exchange/partial-aggregate.ts`), merged with
+   * `merge` instead of added row by row.
+   */
+  readonly partialInput?: true;
 }
 
 export interface DedupNode {

@@ -14,6 +14,7 @@ import type { Row } from '../../types.js';
 import type { AggregateFunction } from './functions.js';
 import { GroupIndex } from './group-index.js';
 import { encodeKey, writeKeyColumns } from './grouping.js';
+import { type PartialAggregate, partialOf } from './partial-row.js';
 
 /** A group's state: its key values (window start for a window) and one accumulator per aggregate. */
 interface GroupAccumulators {
@@ -156,11 +157,22 @@ export class AggregateExec implements StatefulOperator {
     let lateBound = late.baseMs;
     const counters = ctx.counters(this.operatorId);
     const values: unknown[] = new Array(keys.length);
+    const partials = this.node.partialInput === true;
     for (const row of input) {
       for (let i = 0; i < keys.length; i++)
         if (i !== windowIndex) values[i] = row[(keys[i] as { column: string }).column];
       // After a reshard, a key whose previous shard was ahead keeps that shard's late bound.
       if (late.keyed) lateBound = late.of(partitionIndex < 0 ? undefined : values[partitionIndex]);
+      const partial = partials ? partialOf(row) : undefined;
+      if (partial !== undefined) {
+        if (this.isLatePartial(partial, values, dropsLate, lateBound)) {
+          counters.numRowsDroppedByWatermark += partial.n;
+          continue;
+        }
+        if (windowKey !== undefined) values[windowIndex] = partial.w;
+        this.accumulate(index, stateKeys, values, row, partial);
+        continue;
+      }
       if (windowKey === undefined) {
         if (dropsLate) {
           const t = eventTimeOf(values[this.timeKeyIndex]);
@@ -200,12 +212,33 @@ export class AggregateExec implements StatefulOperator {
     return { partials: index.groups, stateKeys };
   }
 
-  /** Adds `row` to the group of `values`, creating the group (and its state key) on first sight. */
+  /**
+   * Whether a stage-1 partial aggregate (stage 2 of a two-stage query) is late: judged as the rows
+   * it folds would be, since they share its window (by the window's end) or its time key.
+   */
+  private isLatePartial(
+    partial: PartialAggregate,
+    values: readonly unknown[],
+    dropsLate: boolean,
+    lateBound: number,
+  ): boolean {
+    if (!dropsLate) return false;
+    const key = this.node.keys[this.timeKeyIndex]!;
+    if (key.kind === 'window') return partial.w! + key.durationMs <= lateBound;
+    const t = eventTimeOf(values[this.timeKeyIndex]);
+    return t !== undefined && t <= lateBound;
+  }
+
+  /**
+   * Adds `row` to the group of `values`, creating the group (and its state key) on first sight; a
+   * stage-1 `partial` is merged in with `merge` instead.
+   */
   private accumulate(
     index: GroupIndex<GroupAccumulators>,
     stateKeys: string[],
     values: unknown[],
     row: Row,
+    partial?: PartialAggregate,
   ): void {
     const functions = this.functions;
     let group = index.find(values);
@@ -217,6 +250,10 @@ export class AggregateExec implements StatefulOperator {
       stateKeys.push(encodeKey(values));
     }
     const accs = group.a;
+    if (partial !== undefined) {
+      for (let i = 0; i < accs.length; i++) accs[i] = functions[i]!.merge(accs[i], partial.a[i]);
+      return;
+    }
     for (let i = 0; i < accs.length; i++) accs[i] = functions[i]!.add(accs[i], row);
   }
 

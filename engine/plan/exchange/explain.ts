@@ -17,9 +17,10 @@ import { planStages } from './plan-stages.js';
  * //       +- ExchangeReader per-campaign.exchange
  * // == Stage 1: per-campaign.stage-1 (per source shard) ==
  * // Sink ExchangeWriter per-campaign.exchange routed by [campaign], append mode
- * // +- Filter
- * //    +- WithWatermark ts, 10000 ms
- * //       +- Source clicks partitioned by user
+ * // +- PartialAggregate [window(ts, 60000 ms), campaign] → clicks=count, cost=sum(cost)
+ * //    +- Filter
+ * //       +- WithWatermark ts, 10000 ms
+ * //          +- Source clicks partitioned by user
  * // Exchange planned: aggregation by [window(ts), campaign] does not follow 'user', the partition key of 'clicks'.
  */
 export function explain(query: QueryDefinition): string {
@@ -31,7 +32,9 @@ export function explain(query: QueryDefinition): string {
       staged.stages.length === 1 ? '' : stage.id === 1 ? ' (per source shard)' : ' (per internal shard)';
     lines.push(`== Stage ${stage.id}: ${stage.query.name}${where} ==`);
     lines.push(`Sink ${describeSink(stage.query.sink)}, ${stage.query.outputMode} mode`);
-    printTree(stage.query.plan, '', lines, staged.exchange?.name);
+    const partial = stage.id === 1 ? staged.exchange?.partialAggregate : undefined;
+    if (partial !== undefined) lines.push(`+- Partial${describe(partial, undefined)}`);
+    printTree(stage.query.plan, partial === undefined ? '' : '   ', lines, staged.exchange?.name);
   }
   if (staged.exchange !== undefined) {
     lines.push(`Exchange planned: ${staged.exchange.reason}.`);

@@ -1,5 +1,13 @@
 import type { QueryDefinition } from '../../api/writer.js';
-import type { GroupingKey, PlanNode, SourceNode, StatefulNode, WatermarkNode } from '../nodes.js';
+import { supportsPartialAggregation } from '../../exchange/partial-aggregate.js';
+import type {
+  AggregateNode,
+  GroupingKey,
+  PlanNode,
+  SourceNode,
+  StatefulNode,
+  WatermarkNode,
+} from '../nodes.js';
 import { childrenOf, isStateful } from '../nodes.js';
 
 /**
@@ -15,6 +23,11 @@ export interface ExchangeSpec {
   readonly routeWindow?: { readonly column: string; readonly durationMs: number; readonly startMs: number };
   /** The event-time column stage 1 reports in its end-of-batch markers (the watermark's column). */
   readonly eventTime?: string;
+  /**
+   * The aggregation after the exchange, when stage 1 folds each batch's rows into partial
+   * aggregates before writing (Spark's partial aggregate; see `partialAggregate`).
+   */
+  readonly partialAggregate?: AggregateNode;
   /** Why it was planned, for `explain()`. */
   readonly reason: string;
 }
@@ -84,7 +97,7 @@ export function unsupportedExchange(plan: PlanNode, requirement: ExchangeRequire
  * stateful operator's keys do not follow the source's partition key, the query splits into
  *
  * ```
- * stage 1 (per source shard):    source → stateless steps, withWatermark → exchange writer (routed by the key)
+ * stage 1 (per source shard):    source → stateless steps, withWatermark → [partial aggregate] → exchange writer (routed by the key)
  * stage 2 (per internal shard):  exchange reader → withWatermark (same column, delay) → the operator → rest → sink
  * ```
  * Each stage is an ordinary query (its own name, checkpoint and state): stage 1 `<name>.stage-1`
@@ -98,10 +111,12 @@ export function planStages(query: QueryDefinition): StagedQuery {
   const node = requirement.node as Exclude<StatefulNode, { kind: 'streamJoin' }>;
   const watermark = [...chainBelow(node.child)].find((n): n is WatermarkNode => n.kind === 'watermark');
   const name = `${query.name}.exchange`;
+  const partial = node.kind === 'aggregate' && supportsPartialAggregation(node) ? node : undefined;
   const exchange: ExchangeSpec = {
     name,
     ...routingOf(node),
     ...(watermark === undefined ? {} : { eventTime: watermark.column }),
+    ...(partial === undefined ? {} : { partialAggregate: partial }),
     reason: `${describeNode(node)} by ${describeKeys(node)} does not follow '${requirement.partitionKey}', the partition key of '${requirement.source.name}'`,
   };
   const stage1: QueryDefinition = {
@@ -122,7 +137,11 @@ export function planStages(query: QueryDefinition): StagedQuery {
       : { kind: 'watermark', child: reader, column: watermark.column, delayMs: watermark.delayMs };
   const stage2: QueryDefinition = {
     ...query,
-    plan: replaceNode(query.plan, node, { ...node, child: input } as PlanNode),
+    plan: replaceNode(query.plan, node, {
+      ...node,
+      child: input,
+      ...(partial === undefined ? {} : { partialInput: true }),
+    } as PlanNode),
   };
   return {
     query,
