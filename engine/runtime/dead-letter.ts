@@ -44,6 +44,9 @@ export interface BatchInput {
    * follows stage 1's progress even when no rows reach this partition.
    */
   readonly eventTimeMs?: number;
-  /** Per source, aligned with `rows`: where each row came from, when the source knows. */
-  readonly origins?: ReadonlyMap<string, readonly RecordOrigin[]>;
+  /**
+   * Where the row at `index` of `source`'s rows came from, when the source knows. A function, not
+   * a list per row, so the hot path allocates nothing for it: only poison isolation asks.
+   */
+  readonly originOf?: (source: string, index: number) => RecordOrigin | undefined;
 }

@@ -27,6 +27,9 @@ export interface EdgeLimits {
 
 /** The reason a value nests deeper than `max` levels, or `undefined` when it does not. Iterative: no stack to overflow. */
 export function nestingProblem(value: unknown, max: number): string | undefined {
+  // Most records are flat: one allocation-free pass over their values settles those (issue 14).
+  if (value === null || typeof value !== 'object') return undefined;
+  if (max >= 1 && !hasObjectChild(value)) return undefined;
   const stack: Array<[unknown, number]> = [[value, 1]];
   while (stack.length > 0) {
     const [item, depth] = stack.pop()!;
@@ -39,6 +42,22 @@ export function nestingProblem(value: unknown, max: number): string | undefined 
     }
   }
   return undefined;
+}
+
+function hasObjectChild(value: object): boolean {
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const child: unknown = value[i];
+      if (child !== null && typeof child === 'object') return true;
+    }
+    return false;
+  }
+  const record = value as Record<string, unknown>;
+  for (const key in record) {
+    const child = record[key];
+    if (child !== null && typeof child === 'object') return true;
+  }
+  return false;
 }
 
 /** The reason an event time is outside the bounds around the arrival time, or `undefined`. */

@@ -2,7 +2,7 @@ import type { Offsets } from '../../checkpoint/checkpoint-store.js';
 import type { BatchInput, DeadLetter, RecordOrigin } from '../../runtime/dead-letter.js';
 import type { BatchSource } from '../../runtime/stream-execution.js';
 import type { Row } from '../../types.js';
-import type { DecodedRecord, RecordDecoder } from './decode-record.js';
+import type { RecordDecoder } from './decode-record.js';
 import { KinesisRangeMismatchError, KinesisSourceConfigError } from './errors.js';
 import { isHeartbeat } from './heartbeat.js';
 import {
@@ -114,39 +114,41 @@ export class KinesisBatchSource implements BatchSource {
     const after = readShardOffset(start)?.seq;
     if (to === undefined || to.seq === after) return { rows: new Map(), deadLetters: [] };
     const records = await this.recordsOf(after, to);
-    // Decoders answer synchronously unless a schema validates asynchronously: await only those.
-    const decoded = new Array<DecodedRecord>(records.length);
-    for (let i = 0; i < records.length; i++) {
-      const result = this.options.decode(records[i]!);
-      decoded[i] = result instanceof Promise ? await result : result;
-    }
     const rows = new Map<string, Row[]>();
-    const origins = new Map<string, RecordOrigin[]>();
+    // Per source, the record of each row (references, no copy): origins only for poison isolation.
+    const recordsOfRows = new Map<string, ShardRecord[]>();
     const deadLetters: DeadLetter[] = [];
-    decoded.forEach((item, i) => {
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      // Decoders answer synchronously unless a schema validates asynchronously: await only those.
+      let item = this.options.decode(record);
+      if (item instanceof Promise) item = await item;
       if (item.kind === 'row') {
-        const record = records[i]!;
-        const origin: RecordOrigin = {
-          position: record.sequenceNumber,
-          partitionKey: record.partitionKey,
-          data: record.data,
-          ...(record.approximateArrivalTimestampMs === undefined
-            ? {}
-            : { arrivalMs: record.approximateArrivalTimestampMs }),
-        };
         const list = rows.get(item.source);
         if (list === undefined) {
           rows.set(item.source, [item.row]);
-          origins.set(item.source, [origin]);
+          recordsOfRows.set(item.source, [record]);
         } else {
           list.push(item.row);
-          origins.get(item.source)!.push(origin);
+          recordsOfRows.get(item.source)!.push(record);
         }
       } else if (item.kind === 'dead') {
         deadLetters.push(item.deadLetter);
       }
-    });
-    return { rows, deadLetters, origins };
+    }
+    const originOf = (source: string, index: number): RecordOrigin | undefined => {
+      const record = recordsOfRows.get(source)?.[index];
+      if (record === undefined) return undefined;
+      return {
+        position: record.sequenceNumber,
+        partitionKey: record.partitionKey,
+        data: record.data,
+        ...(record.approximateArrivalTimestampMs === undefined
+          ? {}
+          : { arrivalMs: record.approximateArrivalTimestampMs }),
+      };
+    };
+    return { rows, deadLetters, originOf };
   }
 
   /** The records of the range: this invocation's if it holds them all, else read back from Kinesis. */

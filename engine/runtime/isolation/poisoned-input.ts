@@ -42,7 +42,7 @@ export function rowsOf(input: BatchInput, refs: readonly InputRowRef[]): Map<str
 
 /** Where an input row came from, if the source said. */
 export function originOf(input: BatchInput, ref: InputRowRef): RecordOrigin | undefined {
-  return input.origins?.get(ref.source)?.[ref.index];
+  return input.originOf?.(ref.source, ref.index);
 }
 
 /**
@@ -86,5 +86,7 @@ export function withoutPoison(
       ...(row === undefined ? {} : { row }),
     });
   }
-  return { ...input, rows, deadLetters };
+  // Indexes no longer match `rows`, so the origins go: nothing after isolation asks for them.
+  const { originOf: _dropped, ...rest } = input;
+  return { ...rest, rows, deadLetters };
 }

@@ -15,6 +15,7 @@ import {
   kinesisEvent,
   type PlainKinesisRecord,
 } from '../../../support/kinesis-events.js';
+import { viewOf } from './batch-input-view.js';
 
 const decode = createRecordDecoder({ sources: [{ name: 'n', eventTime: 'ts' }] });
 const value = (v: number): PlainKinesisRecord => ({ data: { v, ts: v } });
@@ -101,15 +102,15 @@ describe('KinesisBatchSource', () => {
     const { records, refetch, asked } = shard([1, 2, 3, 4, 5, 6].map(value));
     const full = new KinesisBatchSource({ records, decode });
     const end = (await full.nextEndOffsets({}))!;
-    const expected = await full.getBatch({}, end);
+    const expected = await viewOf(full.getBatch({}, end));
 
     // The retry after a crash carries only the first half (the first batch of this query: start is empty).
     const firstHalf = new KinesisBatchSource({ records: records.slice(0, 3), decode, refetch });
-    expect(await firstHalf.getBatch({}, end)).toEqual(expected);
+    expect(await viewOf(firstHalf.getBatch({}, end))).toEqual(expected);
     expect(asked).toEqual([{ from: fakeSequenceNumber(0), to: fakeSequenceNumber(5), count: 6 }]);
 
     const secondHalf = new KinesisBatchSource({ records: records.slice(3), decode, refetch });
-    expect(await secondHalf.getBatch({}, end)).toEqual(expected);
+    expect(await viewOf(secondHalf.getBatch({}, end))).toEqual(expected);
   });
 
   it('falls back to AFTER the previous end for offsets without a first record', async () => {

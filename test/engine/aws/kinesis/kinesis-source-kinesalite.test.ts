@@ -21,6 +21,7 @@ import {
   readWholeShard,
   splitShard,
 } from '../../../support/kinesis-stream.js';
+import { viewOf } from './batch-input-view.js';
 
 let aws: Emulators;
 let kinesis: KinesisClient;
@@ -111,10 +112,10 @@ describe('KinesisBatchSource against a kinesalite stream', () => {
 
   it('re-fetches what a bisected or shifted redelivery lacks, and the replay equals the full batch', async () => {
     const end = (await sourceOver(event).nextEndOffsets({}))!;
-    const expected = await sourceOver(event).getBatch({}, end);
+    const expected = await viewOf(sourceOver(event).getBatch({}, end));
     for (const subset of [event.slice(0, 20), event.slice(20), event.slice(13, 27), []]) {
       const counter = new RequestCounter();
-      const replayed = await sourceOver(subset, counter).getBatch({}, end);
+      const replayed = await viewOf(sourceOver(subset, counter).getBatch({}, end));
       expect(replayed).toEqual(expected);
       expect(counter.take()).toEqual({ 'Kinesis.GetShardIterator': 1, 'Kinesis.GetRecords': 1 });
     }
@@ -134,10 +135,10 @@ describe('KinesisBatchSource against a kinesalite stream', () => {
     }
     expect(ends.map((end) => readShardOffset(end)!.count)).toEqual([13, 12, 13, 2]); // heartbeats ride along
     const [first, second] = ends as [Offsets, Offsets];
-    const expected = await planner.getBatch(first, second);
+    const expected = await viewOf(planner.getBatch(first, second));
     // A later invocation holds only the tail of the second batch and everything after it.
     const counter = new RequestCounter();
-    expect(await sourceOver(event.slice(20), counter).getBatch(first, second)).toEqual(expected);
+    expect(await viewOf(sourceOver(event.slice(20), counter).getBatch(first, second))).toEqual(expected);
     expect(counter.take()['Kinesis.GetRecords']).toBe(1);
     // The full event needs no Kinesis call.
     const quiet = new RequestCounter();

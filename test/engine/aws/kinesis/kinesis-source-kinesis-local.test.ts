@@ -12,6 +12,7 @@ import { RequestCounter } from '../../../../engine/aws/request-counter.js';
 import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
 import { createOneShardStream, putAll, readWholeShard } from '../../../support/kinesis-stream.js';
+import { viewOf } from './batch-input-view.js';
 
 // kinesis-local (kinesis-mock) is the faithful but slow Kinesis: a handful of records only.
 let aws: Emulators;
@@ -53,7 +54,7 @@ describe('KinesisBatchSource against kinesis-local', () => {
 
     const full = new KinesisBatchSource({ records: event, decode });
     const end = (await full.nextEndOffsets({}))!;
-    const expected = await full.getBatch({}, end);
+    const expected = await viewOf(full.getBatch({}, end));
     expect(expected.rows.get('views')?.map((row) => [row.page, row.ts])).toEqual([
       ['a', 1_000],
       ['b', 2_000],
@@ -65,7 +66,7 @@ describe('KinesisBatchSource against kinesis-local', () => {
     ]);
 
     const bisected = new KinesisBatchSource({ records: event.slice(0, 3), decode, refetch });
-    expect(await bisected.getBatch({}, end)).toEqual(expected);
+    expect(await viewOf(bisected.getBatch({}, end))).toEqual(expected);
     expect(counter.take()).toEqual({ 'Kinesis.GetShardIterator': 1, 'Kinesis.GetRecords': 1 });
 
     // A range that claims records past the open shard's tip: the refetch stops there.
