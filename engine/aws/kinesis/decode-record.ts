@@ -119,7 +119,11 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
   const maxDepth = options.maxNestingDepth ?? DEFAULT_MAX_NESTING_DEPTH;
 
   return (input) => {
-    const record = toShardRecord(input);
+    // The batch source passes ShardRecords already: one property load tells them apart.
+    const record =
+      typeof (input as ShardRecord).sequenceNumber === 'string'
+        ? (input as ShardRecord)
+        : toShardRecord(input);
     const seq = record.sequenceNumber;
     if (isHeartbeat(record)) return { kind: 'heartbeat', seq };
 

@@ -56,12 +56,14 @@ export function payloadObject(
       ? { ok: true, value }
       : fail(`decoded value is not an object: got ${describeType(value)}`);
   }
-  // Validate, then decode with Node's fast decoder (as strict as a fatal TextDecoder; a leading
-  // byte-order mark is dropped, as TextDecoder does).
-  if (!isUtf8(bytes)) return fail('invalid UTF-8');
+  // Decode with Node's fast decoder, which replaces every invalid sequence with U+FFFD: text
+  // without U+FFFD came from valid UTF-8, so only text that has one (invalid input, or a producer
+  // that really sent U+FFFD) pays for the strict check. A leading byte-order mark is dropped, as
+  // a fatal TextDecoder does.
   let text = Buffer.isBuffer(bytes)
     ? bytes.toString('utf8')
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
+  if (text.includes('\uFFFD') && !isUtf8(bytes)) return fail('invalid UTF-8');
   if (text.charCodeAt(0) === BOM) text = text.slice(1);
   try {
     value = JSON.parse(text);

@@ -64,6 +64,13 @@ describe('payload decoding without a regex or TextDecoder', () => {
     const bytesArb = fc.oneof(
       fc.uint8Array({ maxLength: 12 }),
       fc.string({ unit: 'binary', maxLength: 8 }).map((s) => new TextEncoder().encode(s)),
+      // A real U+FFFD (EF BF BD) next to valid or invalid bytes.
+      fc
+        .tuple(fc.uint8Array({ maxLength: 6 }), fc.uint8Array({ maxLength: 6 }))
+        .map(([a, b]) => Buffer.concat([a, Buffer.from([0xef, 0xbf, 0xbd]), b])),
+      fc
+        .string({ unit: 'binary', maxLength: 8 })
+        .map((s) => new TextEncoder().encode(JSON.stringify({ s: `\uFFFD${s}` }))),
       fc
         .string({ unit: 'binary', maxLength: 8 })
         .map((s) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(JSON.stringify({ s }))])),
