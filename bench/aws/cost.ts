@@ -26,6 +26,37 @@ export interface CostInputs {
   /** Records per batch (invocation). */
   readonly records: number;
   readonly memoryMb: number;
+  /**
+   * Lambda duration from the handler-path benchmark instead of the batch time measured on the
+   * emulators (which includes the emulators' own CPU on a shared machine).
+   */
+  readonly handlerPath?: HandlerPathDuration;
+}
+
+/** The handler path's CPU per event and the wait per AWS call that a duration model adds to it. */
+export interface HandlerPathDuration {
+  /** Handler-path CPU time per event (ms), measured beside the decode floor. */
+  readonly cpuMsPerEvent: number;
+  /** Assumed wait per AWS call in the same region (ms); every call is counted as awaited alone. */
+  readonly msPerAwsCall: number;
+}
+
+/**
+ * Lambda gives a function one vCPU's worth of CPU at 1,769 MB and proportionally less below it
+ * (AWS Lambda developer guide, "Configuring Lambda function memory"), so CPU-bound work at
+ * 1,024 MB takes 1,769 / 1,024 times its CPU time.
+ */
+export const LAMBDA_MB_PER_VCPU = 1769;
+
+/**
+ * A batch's Lambda duration from the handler path: its CPU time stretched to the memory size's
+ * CPU share, plus every AWS call of the batch awaited one after another (an upper bound for the
+ * network part: the handler overlaps the calls of a phase).
+ */
+export function modelledBatchMs(batch: BatchFigures, inputs: CostInputs, model: HandlerPathDuration): number {
+  const calls = Object.values(batch.traffic.requests).reduce((sum, n) => sum + n, 0);
+  const stretch = Math.max(1, LAMBDA_MB_PER_VCPU / inputs.memoryMb);
+  return model.cpuMsPerEvent * inputs.records * stretch + calls * model.msPerAwsCall;
 }
 
 const S3_PUT_CLASS = new Set([
@@ -49,7 +80,9 @@ export function lambdaCost(name: string, batch: BatchFigures, inputs: CostInputs
     if (S3_PUT_CLASS.has(operation)) s3Put += n;
     else if (operation !== 'DeleteObject' && operation !== 'DeleteObjects') s3Get += n;
   }
-  const gbSeconds = batches * (batch.ms / 1000) * (inputs.memoryMb / 1024);
+  const batchMs =
+    inputs.handlerPath === undefined ? batch.ms : modelledBatchMs(batch, inputs, inputs.handlerPath);
+  const gbSeconds = batches * (batchMs / 1000) * (inputs.memoryMb / 1024);
   const wru = batches * batch.traffic.units.wru;
   const rru = batches * batch.traffic.units.rru;
   const lines: CostLine[] = [
@@ -61,7 +94,11 @@ export function lambdaCost(name: string, batch: BatchFigures, inputs: CostInputs
     {
       item: 'Lambda duration',
       usd: gbSeconds * PRICES.lambda.armGbSecond,
-      detail: `${fmt(gbSeconds)} GB-s (${fmt(batch.ms)} ms × ${fmt(batches)} at ${inputs.memoryMb} MB)`,
+      detail:
+        `${fmt(gbSeconds)} GB-s (${fmt(batchMs)} ms × ${fmt(batches)} at ${inputs.memoryMb} MB` +
+        (inputs.handlerPath === undefined
+          ? ')'
+          : `, from the handler path; ${fmt(batch.ms)} ms on the emulators)`),
     },
     {
       item: 'DynamoDB writes',

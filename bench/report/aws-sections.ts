@@ -1,8 +1,17 @@
 // The generated AWS sections of docs/benchmarks.md: requests, end to end, memory, cost.
-import { flinkBreakEven, flinkCost, kinesisBase, type SystemCost } from '../aws/cost.js';
+import { flinkBreakEven, flinkCost, kinesisBase, LAMBDA_MB_PER_VCPU, type SystemCost } from '../aws/cost.js';
 import { PRICES } from '../aws/prices.js';
 import type { BatchFigures } from '../aws/requests.js';
-import { type BenchResults, costs, e2eRatio, HEADLINE, handlerRatio, headlineRow } from '../report.js';
+import {
+  type BenchResults,
+  costs,
+  e2eRatio,
+  HEADLINE,
+  handlerPathDuration,
+  handlerRatio,
+  headlineRow,
+  MS_PER_AWS_CALL,
+} from '../report.js';
 import { findingsMarkdown } from './findings.js';
 import { costLineText, fmt, fraction, kb, table, usd } from './format.js';
 
@@ -262,9 +271,12 @@ export function costMarkdown(results: BenchResults): string {
     ),
     '',
     `sluice and the naive handler: from the requests section's ${fmt(HEADLINE.records)}-record batches (requests by ` +
-      'operation, WRU and RRU counted from item sizes) and the batch durations measured there on the emulators (which ' +
-      `include the emulators' own latency, so Lambda duration is an over-estimate for both), at ${s.memoryMb} MB ` +
-      '(the `StreamingQuery` default, used for both). The Flink application: always on, 1 KPU + the orchestration KPU, ' +
+      'operation, WRU and RRU counted from item sizes), at ' +
+      `${s.memoryMb} MB (the \`StreamingQuery\` default, used for both). ` +
+      (handlerPathDuration(results) === undefined
+        ? "Lambda duration: the batch durations measured there on the emulators (which include the emulators' own latency, so it is an over-estimate for both; run the handler section with the AWS sections to model sluice's from the handler path). "
+        : `sluice's Lambda duration comes from the handler-path figure: its CPU time per event (page views, ${fmt(1000)} keys) × the batch, stretched by ${LAMBDA_MB_PER_VCPU} / ${s.memoryMb} (Lambda gives one vCPU at ${fmt(LAMBDA_MB_PER_VCPU)} MB and proportionally less below), plus ${MS_PER_AWS_CALL} ms (assumed, not measured) per AWS call of the batch as if each were awaited alone; the emulator-measured duration is shown beside it. The naive handler's is measured on the emulators (its calls all run at once). `) +
+      'The Flink application: always on, 1 KPU + the orchestration KPU, ' +
       'per million events at a steady rate. Kinesis is the same for all three and shown apart, at ' +
       `${fmt(s.steadyRate)} events/s of ${s.recordBytes}-byte records: ${base.map(costLineText).join(', ')} = ${usd(baseTotal)} per million events.`,
     '',
