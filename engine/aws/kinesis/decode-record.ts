@@ -18,6 +18,7 @@ import {
   messageOf,
   type PayloadDecoder,
   payloadBytes,
+  payloadJson,
   payloadObject,
 } from './payload.js';
 import type { SequenceNumber } from './sequence-numbers.js';
@@ -117,6 +118,15 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
   }
   const maxBytes = options.maxRecordBytes ?? MAX_RECORD_BYTES;
   const maxDepth = options.maxNestingDepth ?? DEFAULT_MAX_NESTING_DEPTH;
+  const userDecode = options.decode;
+  // JSON payloads skip the intermediate Buffer; a user decoder needs the bytes.
+  const parsePayload =
+    userDecode === undefined
+      ? (base64: string) => payloadJson(base64, maxBytes)
+      : (base64: string) => {
+          const bytes = payloadBytes(base64, maxBytes);
+          return bytes.ok ? payloadObject(bytes.value, userDecode) : bytes;
+        };
 
   return (input) => {
     // The batch source passes ShardRecords already: one property load tells them apart.
@@ -127,9 +137,7 @@ export function createRecordDecoder(options: RecordDecoderOptions): RecordDecode
     const seq = record.sequenceNumber;
     if (isHeartbeat(record)) return { kind: 'heartbeat', seq };
 
-    const bytes = payloadBytes(record.data, maxBytes);
-    if (!bytes.ok) return deadRecord(record, bytes.reason, only?.name);
-    const parsed = payloadObject(bytes.value, options.decode);
+    const parsed = parsePayload(record.data);
     if (!parsed.ok) return deadRecord(record, parsed.reason, only?.name);
     const tooDeep = nestingProblem(parsed.value, maxDepth);
     if (tooDeep !== undefined) return deadRecord(record, tooDeep, only?.name);

@@ -27,15 +27,49 @@ export type PayloadDecoder = (bytes: Uint8Array) => unknown;
  * `-` and `_`, which Node also accepts and standard base64 does not, so those are looked for.
  */
 export function payloadBytes(base64: string, maxBytes: number): Step<Buffer> {
+  const size = payloadSize(base64, maxBytes);
+  if (!size.ok) return size;
+  if (base64.includes('-') || base64.includes('_')) return fail('invalid base64');
+  const bytes = Buffer.from(base64, 'base64');
+  return bytes.length === size.value ? { ok: true, value: bytes } : fail('invalid base64');
+}
+
+/** The payload's size from its base64 length and padding, with the empty and oversized checks. */
+function payloadSize(base64: string, maxBytes: number): Step<number> {
   if (base64.length === 0) return fail('empty record');
   if (base64.length % 4 !== 0) return fail('invalid base64');
   const padding = base64.endsWith('==') ? 2 : base64.endsWith('=') ? 1 : 0;
   const size = (base64.length / 4) * 3 - padding;
   if (size === 0) return fail('empty record');
   if (size > maxBytes) return fail(`oversized: ${size} bytes, the limit is ${maxBytes}`);
-  if (base64.includes('-') || base64.includes('_')) return fail('invalid base64');
-  const bytes = Buffer.from(base64, 'base64');
-  return bytes.length === size ? { ok: true, value: bytes } : fail('invalid base64');
+  return { ok: true, value: size };
+}
+
+/** `atob` yields characters U+0000–U+00FF, one per byte: any above U+007F is a non-ASCII byte. */
+const NON_ASCII = /[\u0080-\u00ff]/;
+
+/**
+ * Base64 payload → plain object through JSON, the default decoding: the same outcome as
+ * {@link payloadBytes} then {@link payloadObject}, faster for ASCII payloads (most JSON).
+ *
+ * `atob` turns base64 straight into a one-byte string (no Buffer, no UTF-8 pass): about 30% less
+ * CPU than `Buffer.from(…, 'base64').toString()` per record here (issue 14). It rejects characters
+ * outside the alphabet (URL-safe `-`/`_` included) and `=` before the end, and skips whitespace,
+ * which the exact-size check then catches. Its string has one character per byte, which is the
+ * UTF-8 text only when every byte is ASCII; any other payload takes the strict byte path.
+ */
+export function payloadJson(base64: string, maxBytes: number): Step<Record<string, unknown>> {
+  const size = payloadSize(base64, maxBytes);
+  if (!size.ok) return size;
+  let text: string;
+  try {
+    text = atob(base64);
+  } catch {
+    return fail('invalid base64');
+  }
+  if (text.length !== size.value) return fail('invalid base64');
+  if (NON_ASCII.test(text)) return payloadObject(Buffer.from(text, 'latin1'), undefined);
+  return parseObject(text);
 }
 
 const BOM = 0xfeff;
@@ -65,6 +99,12 @@ export function payloadObject(
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8');
   if (text.includes('\uFFFD') && !isUtf8(bytes)) return fail('invalid UTF-8');
   if (text.charCodeAt(0) === BOM) text = text.slice(1);
+  return parseObject(text);
+}
+
+/** UTF-8-decoded text → a plain object through `JSON.parse`. */
+function parseObject(text: string): Step<Record<string, unknown>> {
+  let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {

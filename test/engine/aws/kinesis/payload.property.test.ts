@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { payloadBytes, payloadObject } from '../../../../engine/aws/kinesis/payload.js';
+import { payloadBytes, payloadJson, payloadObject } from '../../../../engine/aws/kinesis/payload.js';
 
 /** The reference rules the fast checks must agree with: a regex for base64, a fatal TextDecoder for UTF-8. */
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;
@@ -99,6 +99,36 @@ describe('payload decoding without a regex or TextDecoder', () => {
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('the JSON fast path (atob) gives exactly what bytes then object give, for any input', () => {
+    const jsonish = fc
+      .oneof(
+        fc.object({ maxDepth: 2 }).map((o) => JSON.stringify(o)),
+        fc.string({ unit: 'binary', maxLength: 10 }).map((s) => JSON.stringify({ s })),
+        fc.string({ unit: 'binary', maxLength: 10 }).map((s) => `\uFEFF${JSON.stringify({ s })}`),
+        fc.constantFrom('[]', '1', 'null', '"x"', '{', '{"a":1}'),
+      )
+      .map((text) => Buffer.from(text, 'utf8'));
+    const payloads = fc.oneof(
+      base64ish,
+      jsonish.map((bytes) => bytes.toString('base64')),
+      fc.uint8Array({ maxLength: 30 }).map((b) => Buffer.from(b).toString('base64')),
+      // A valid payload with one character swapped for whitespace or a URL-safe one.
+      fc.tuple(jsonish, fc.nat(), fc.constantFrom(' ', '\n', '\t', '-', '_', '=')).map(([bytes, at, c]) => {
+        const text = bytes.toString('base64');
+        const i = at % text.length;
+        return text.slice(0, i) + c + text.slice(i + 1);
+      }),
+    );
+    fc.assert(
+      fc.property(payloads, fc.constantFrom(8, 1024), (base64, maxBytes) => {
+        const bytes = payloadBytes(base64, maxBytes);
+        const expected = bytes.ok ? payloadObject(bytes.value, undefined) : bytes;
+        expect(payloadJson(base64, maxBytes)).toEqual(expected);
+      }),
+      { numRuns: 5000 },
     );
   });
 });
