@@ -30,6 +30,9 @@ const environmentSchema = z.object({
     .int('use a whole number of records')
     .min(1, 'use at least 1, or unset it for one batch per invocation')
     .optional(),
+  // The late-rows side output: rows the watermark drops are written under PREFIX/QUERY/_late/
+  // (on, the default) or only counted (off).
+  SLUICE_LATE_ROWS: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
   // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
@@ -82,4 +85,5 @@ export const ENVIRONMENT_VARIABLES = {
   reserveMs: 'SLUICE_RESERVE_MS',
   maxRecordsPerBatch: 'SLUICE_MAX_RECORDS_PER_BATCH',
   state: 'SLUICE_STATE',
+  lateRows: 'SLUICE_LATE_ROWS',
 } as const;

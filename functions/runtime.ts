@@ -32,6 +32,7 @@ export function runtimeFromEnvironment(
     prefix: config.SLUICE_PREFIX,
     reserveMs: config.SLUICE_RESERVE_MS,
     state: config.SLUICE_STATE,
+    lateRows: config.SLUICE_LATE_ROWS === 'on',
     ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
       ? {}
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),

@@ -131,6 +131,7 @@ export class StreamingQuery extends Construct {
           ? {}
           : { [ENVIRONMENT_VARIABLES.maxRecordsPerBatch]: String(props.maxRecordsPerBatch) }),
         [ENVIRONMENT_VARIABLES.state]: props.state ?? 's3',
+        [ENVIRONMENT_VARIABLES.lateRows]: (props.lateRows ?? true) ? 'on' : 'off',
         ...powertools,
       },
       sluice: { query, role: 'query' },
@@ -235,7 +236,7 @@ export class StreamingQuery extends Construct {
     if (!(bucket instanceof Bucket)) {
       Validations.of(this).addWarning(
         'sluice:LifecycleNotManaged',
-        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/ and ${this.keyPrefix}/_progress/ on the bucket itself.`,
+        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/, ${this.keyPrefix}/_late/ and ${this.keyPrefix}/_progress/ on the bucket itself.`,
       );
       return;
     }
@@ -247,6 +248,7 @@ export class StreamingQuery extends Construct {
         noncurrentVersionExpiration: after,
       });
     expire('dead', props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION);
+    expire('late', props.lateRowsExpiration ?? defaults.DEFAULT_LATE_ROWS_EXPIRATION);
     expire('progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION);
     bucket.addLifecycleRule({
       id: `${this.queryName}-incomplete-uploads`,

@@ -95,8 +95,8 @@ export async function executeBatch(
     reject: (row, operator, reason) => rejected.push({ row, operator, reason }),
     ...(keepDropped
       ? {
-          dropLate: (row: Row, operator: string, eventTimeMs: number) =>
-            dropped.push({ row, operator, eventTimeMs }),
+          dropLate: (row: Row, operator: string, eventTimeMs: number, watermarkMs: number) =>
+            dropped.push({ row, operator, eventTimeMs, watermarkMs }),
         }
       : {}),
   };

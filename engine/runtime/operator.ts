@@ -24,6 +24,11 @@ export interface DroppedRow {
   readonly operator: string;
   /** The event time it was judged by (window end, session end or event time), epoch ms. */
   readonly eventTimeMs: number;
+  /**
+   * The watermark it was judged against, epoch ms: the batch's late-events watermark, or, after a
+   * reshard, the higher floor its key kept from the shard it came from. `eventTimeMs ≤ watermarkMs`.
+   */
+  readonly watermarkMs: number;
 }
 
 /** Min/max/sum/count of event times seen by one `withWatermark` operator in a batch. */
@@ -56,9 +61,10 @@ export interface OperatorContext {
   reject(row: Row, operator: string, reason: string): void;
   /**
    * Present when the runtime keeps late rows (the late-rows side output): operators report each
-   * row they drop as late here, besides counting it.
+   * row they drop as late here (once per window for sliding windows, like the counter), besides
+   * counting it.
    */
-  readonly dropLate?: (row: Row, operator: string, eventTimeMs: number) => void;
+  readonly dropLate?: (row: Row, operator: string, eventTimeMs: number, watermarkMs: number) => void;
 }
 
 /** A physical operator: pulls its children's rows for the batch and returns its own. */

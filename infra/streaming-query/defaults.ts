@@ -85,6 +85,8 @@ export const DEFAULT_VERSIONED = false;
 
 /** Dead letters (bad records with their bytes and reason) stay a month for inspection and replay. */
 export const DEFAULT_DEAD_LETTER_EXPIRATION = Duration.days(30);
+/** Late rows are looked at like dead letters, so they are kept as long. */
+export const DEFAULT_LATE_ROWS_EXPIRATION = Duration.days(30);
 
 /** Per-batch progress records stay a week (`sluice status` reads recent ones). */
 export const DEFAULT_PROGRESS_EXPIRATION = Duration.days(7);

@@ -113,8 +113,18 @@ export interface StreamingQueryProps {
    */
   readonly state?: 's3' | 'dynamodb';
   /**
+   * The late-rows side output (`SLUICE_LATE_ROWS`): rows the watermark drops are written to
+   * `PREFIX/QUERY/_late/` with the operator and the watermark that dropped them (`sluice query
+   * <q> --late`), expiring after `lateRowsExpiration`. On by default: it costs one PUT only in a
+   * batch that drops rows, and otherwise a dropped row leaves nothing but a count. Turn it off
+   * when many rows are expected to be late and nobody will look at them, or when the rows must not
+   * be kept outside the query's outputs; `RowsDroppedByWatermark` and its alarm still count them.
+   * @default true
+   */
+  readonly lateRows?: boolean;
+  /**
    * Extra environment variables of the query function. The variables the construct derives from
-   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
+   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_LATE_ROWS`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
    * `SLUICE_PREFIX`) are refused here: set the prop instead.
    * @default none
    */
@@ -164,6 +174,8 @@ export interface StreamingQueryProps {
   readonly serverAccessLogsBucket?: IBucket;
   /** Expiry of `PREFIX/QUERY/_dead/` objects (whole days). @default {@link DEFAULT_DEAD_LETTER_EXPIRATION} (30 days) */
   readonly deadLetterExpiration?: Duration;
+  /** Expiry of `PREFIX/QUERY/_late/` objects (whole days). @default {@link DEFAULT_LATE_ROWS_EXPIRATION} (30 days) */
+  readonly lateRowsExpiration?: Duration;
   /** Expiry of `PREFIX/QUERY/_progress/` objects (whole days). @default {@link DEFAULT_PROGRESS_EXPIRATION} (7 days) */
   readonly progressExpiration?: Duration;
 

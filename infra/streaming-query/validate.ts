@@ -72,6 +72,7 @@ export function validateProps(props: StreamingQueryProps): void {
   }
 
   wholeUnits(props.deadLetterExpiration, 'deadLetterExpiration', 'days', fail);
+  wholeUnits(props.lateRowsExpiration, 'lateRowsExpiration', 'days', fail);
   wholeUnits(props.progressExpiration, 'progressExpiration', 'days', fail);
   wholeUnits(props.heartbeatRate, 'heartbeatRate', 'minutes', fail);
 
@@ -92,6 +93,7 @@ const PROP_VARIABLES: ReadonlyArray<readonly [string, string]> = [
   [ENVIRONMENT_VARIABLES.reserveMs, 'commitReserve'],
   [ENVIRONMENT_VARIABLES.maxRecordsPerBatch, 'maxRecordsPerBatch'],
   [ENVIRONMENT_VARIABLES.state, 'state'],
+  [ENVIRONMENT_VARIABLES.lateRows, 'lateRows'],
   [ENVIRONMENT_VARIABLES.table, 'table'],
   [ENVIRONMENT_VARIABLES.bucket, 'bucket'],
   [ENVIRONMENT_VARIABLES.prefix, 'prefix'],

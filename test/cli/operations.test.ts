@@ -163,6 +163,26 @@ describe('sluice operator tools on the local stack', () => {
     // On that shard, a view at +5 minutes is now late: dropped.
     const late = { page: '/jump', user: 'dropped', ts: BASE + 5 * MINUTE + 1_000 };
     await pushLines('late.jsonl', [JSON.stringify(late)]);
+    // Dropped, not lost: the late-rows output has it, with the operator and the watermark.
+    const lateRun = await cli('query', 'page-views', '--late', '--format', 'json');
+    expect(lateRun.stderr).toBe('');
+    expect(lateRun.code).toBe(0);
+    expect(JSON.parse(lateRun.stdout)).toEqual([
+      {
+        batch: expect.any(Number),
+        shard: jumped[0]!.shard,
+        operator: 'aggregate-0',
+        eventTime: new Date(BASE + 6 * MINUTE).toISOString(), // its window's end
+        watermark: new Date(BASE + 990 * MINUTE).toISOString(),
+        page: '/jump',
+        user: 'dropped',
+        ts: late.ts,
+      },
+    ]);
+    const lateTable = await cli('query', 'page-views', '--late');
+    expect(lateTable.stdout).toMatch(
+      /^batch\s+shard\s+operator\s+eventTime\s+watermark\s+page\s+user\s+ts\n/,
+    );
 
     const reset = await cli(
       'checkpoint',

@@ -40,4 +40,14 @@ describe('readConfig', () => {
       /SLUICE_MAX_RECORDS_PER_BATCH="2.5" is invalid: use a whole number of records/,
     );
   });
+
+  it('keeps late rows unless SLUICE_LATE_ROWS=off; names the setting when it is neither', () => {
+    expect(runtimeFromEnvironment('q', readConfig(base)).lateRows).toBe(true);
+    expect(runtimeFromEnvironment('q', readConfig({ ...base, SLUICE_LATE_ROWS: 'off' })).lateRows).toBe(
+      false,
+    );
+    expect(() => readConfig({ ...base, SLUICE_LATE_ROWS: 'yes' })).toThrow(
+      /SLUICE_LATE_ROWS="yes" is invalid: use 'on' \(the default\) or 'off'/,
+    );
+  });
 });

@@ -220,9 +220,11 @@ describe('each function touches only its own stream, table and bucket', () => {
     const [bucketId, bucket] = resource(template, 'AWS::S3::Bucket');
     expect(bucket.Properties!.LifecycleConfiguration.Rules.map((r: { Prefix: string }) => r.Prefix)).toEqual([
       'sluice/orders/_dead/',
+      'sluice/orders/_late/',
       'sluice/orders/_progress/',
       'sluice/orders/',
       'sluice/sessions/_dead/',
+      'sluice/sessions/_late/',
       'sluice/sessions/_progress/',
       'sluice/sessions/',
     ]);

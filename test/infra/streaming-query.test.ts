@@ -71,6 +71,7 @@ describe('StreamingQuery with default props', () => {
           SLUICE_TABLE: { Ref: tableId },
           SLUICE_BUCKET: { Ref: bucketId },
           SLUICE_PREFIX: 'sluice',
+          SLUICE_LATE_ROWS: 'on',
           POWERTOOLS_SERVICE_NAME: 'page-views',
           POWERTOOLS_METRICS_NAMESPACE: 'sluice',
           NODE_OPTIONS: '--enable-source-maps',
@@ -115,6 +116,11 @@ describe('StreamingQuery with default props', () => {
     expect(bucket.Properties!.LifecycleConfiguration.Rules).toEqual([
       expect.objectContaining({
         Prefix: 'sluice/page-views/_dead/',
+        ExpirationInDays: 30,
+        Status: 'Enabled',
+      }),
+      expect.objectContaining({
+        Prefix: 'sluice/page-views/_late/',
         ExpirationInDays: 30,
         Status: 'Enabled',
       }),
@@ -302,6 +308,8 @@ describe('StreamingQuery props', () => {
         versioned: true,
         removalPolicy: RemovalPolicy.DESTROY,
         deadLetterExpiration: Duration.days(3),
+        lateRowsExpiration: Duration.days(4),
+        lateRows: false,
         progressExpiration: Duration.days(2),
         metricsNamespace: 'analytics',
         alarms: {
@@ -349,6 +357,7 @@ describe('StreamingQuery props', () => {
           SLUICE_PREFIX: 'out/v1',
           SLUICE_RESERVE_MS: '20000',
           SLUICE_MAX_RECORDS_PER_BATCH: '250',
+          SLUICE_LATE_ROWS: 'off',
           POWERTOOLS_METRICS_NAMESPACE: 'analytics',
         }),
       },
@@ -365,6 +374,7 @@ describe('StreamingQuery props', () => {
     expect(bucket.Properties!.LifecycleConfiguration.Rules).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ Prefix: 'out/v1/page-views/_dead/', ExpirationInDays: 3 }),
+        expect.objectContaining({ Prefix: 'out/v1/page-views/_late/', ExpirationInDays: 4 }),
         expect.objectContaining({ Prefix: 'out/v1/page-views/_progress/', ExpirationInDays: 2 }),
       ]),
     );
@@ -422,7 +432,7 @@ describe('StreamingQuery props', () => {
     const query = pageViews(stack, { bucket: Bucket.fromBucketName(stack, 'Imported', 'team-bucket') });
     Annotations.fromStack(stack).hasWarning(
       `/${query.node.path}`,
-      Match.stringLikeRegexp('expire sluice/page-views/_dead/'),
+      Match.stringLikeRegexp('expire sluice/page-views/_dead/, sluice/page-views/_late/'),
     );
     const template = Template.fromStack(stack);
     template.resourceCountIs('AWS::S3::Bucket', 0);

@@ -69,6 +69,14 @@ export interface KinesisHandlerOptions
   readonly reserveMs?: number;
   /** Records per batch; smaller batches commit more often. @default unlimited */
   readonly maxRecordsPerBatch?: number;
+  /**
+   * The late-rows side output: write the rows operators drop as late (behind the watermark) to
+   * `PREFIX/QUERY/_late/<batchId>-<shard>.jsonl` with the operator and the watermark, listed in the
+   * batch's manifest (`sluice query <q> --late` reads them). On by default: it costs one PUT only in
+   * a batch that drops rows, and without it a dropped row leaves nothing but a count. `false` keeps
+   * only the count (`RowsDroppedByWatermark`). @default true
+   */
+  readonly lateRows?: boolean;
   /** Allow a stateful query with no declared partition key, for streams with exactly one shard. */
   readonly singleShard?: boolean;
   /**
@@ -205,6 +213,7 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
         ? {}
         : { maxStateBytesPerGroup: options.maxStateBytesPerGroup }),
       ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
+      keepDroppedRows: options.lateRows ?? true,
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });
   };

@@ -1,4 +1,5 @@
 import type { DeadLetter } from '../../runtime/dead-letter.js';
+import type { DroppedRow } from '../../runtime/operator.js';
 import type { Sink, SinkBatchContext } from '../../sinks/sink.js';
 import type { BatchId, OutputMode, Row } from '../../types.js';
 import { InvalidSinkOptionsError } from '../errors.js';
@@ -65,6 +66,7 @@ export interface S3FileSinkOptions extends S3OutputLocation, ColumnTyping {
  *   (Parquet: also ≤ maxCellsPerFile rows × columns when rows bring new columns):
  *     PUT data/<col=value/...>part-<batchId:020>-<shard>-<n:05>.<ext>     (parallel, n counts up per batch)
  *   PUT _dead/<batchId:020>-<shard>.jsonl                                   (when there are dead letters)
+ *   PUT _late/<batchId:020>-<shard>.jsonl                                   (when late rows are kept and some were dropped)
  *   PUT _manifest/<batchId:020>.json                                        (always, last)
  * ```
  *
@@ -101,7 +103,7 @@ export class S3FileSink implements Sink {
   }
 
   async addBatch(batchId: BatchId, rows: readonly Row[], context: SinkBatchContext): Promise<void> {
-    await this.write(batchId, rows, context.deadLetters);
+    await this.write(batchId, rows, context.deadLetters, context.droppedRows);
   }
 
   /** Everything `addBatch` does except the PUTs: screening and encoding (poison isolation's probe). */
@@ -115,6 +117,7 @@ export class S3FileSink implements Sink {
     batchId: BatchId,
     rows: readonly Row[],
     deadLetters: readonly DeadLetter[],
+    lateRows: readonly DroppedRow[] = [],
   ): Promise<BatchManifest> {
     const { accepted, rejected, columns, parts } = this.prepare(batchId, rows);
     const extension = this.options.format;
@@ -141,6 +144,7 @@ export class S3FileSink implements Sink {
         totalRows: accepted.length,
       },
       [...deadLetters, ...rejected],
+      lateRows,
     );
   }
 

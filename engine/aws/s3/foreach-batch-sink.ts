@@ -118,6 +118,7 @@ export class S3ForeachBatchSink implements Sink {
         totalRows: rows.length,
       },
       context.deadLetters,
+      context.droppedRows,
     );
   }
 

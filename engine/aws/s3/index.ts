@@ -18,10 +18,12 @@ export {
   s3Services,
 } from './foreach-batch-sink.js';
 export { decodeJsonLines, encodeJsonLines } from './jsonl-format.js';
+export { decodeLateRows, encodeLateRows, type StoredLateRow } from './late-rows-format.js';
 export {
   dataKey,
   deadLetterKey,
   escapePathName,
+  lateRowsKey,
   manifestKey,
   padBatchId,
   progressKey,

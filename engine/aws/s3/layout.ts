@@ -8,6 +8,7 @@ import type { BatchId } from '../../types.js';
  * data/[col=value/...]part-<batchId:020>-<shard>-<n:05>.<jsonl|parquet>   data objects
  * _manifest/<batchId:020>.json                                             one per batch, written last
  * _dead/<batchId:020>-<shard>.jsonl                                        dead letters of a batch
+ * _late/<batchId:020>-<shard>.jsonl                                        rows the watermark dropped (when kept)
  * _progress/<shard>/<batchId:020>.json                                     progress records
  * ```
  *
@@ -22,6 +23,7 @@ export const S3_LAYOUT = {
   dataDir: 'data/',
   manifestDir: '_manifest/',
   deadLetterDir: '_dead/',
+  lateRowsDir: '_late/',
   progressDir: '_progress/',
   /** Hive's name for a null (or empty) partition value. */
   defaultPartitionName: '__HIVE_DEFAULT_PARTITION__',
@@ -31,6 +33,7 @@ export const S3_LAYOUT = {
 export const RESERVED_DIRS: readonly string[] = [
   S3_LAYOUT.manifestDir,
   S3_LAYOUT.deadLetterDir,
+  S3_LAYOUT.lateRowsDir,
   S3_LAYOUT.progressDir,
 ];
 
@@ -63,6 +66,11 @@ export function batchIdOfJsonName(name: string): BatchId | undefined {
 /** `_dead/<batchId:020>-<shard>.jsonl` */
 export function deadLetterKey(batchId: BatchId, shard: string): string {
   return `${S3_LAYOUT.deadLetterDir}${padBatchId(batchId)}-${escapePathName(shard)}.jsonl`;
+}
+
+/** `_late/<batchId:020>-<shard>.jsonl` */
+export function lateRowsKey(batchId: BatchId, shard: string): string {
+  return `${S3_LAYOUT.lateRowsDir}${padBatchId(batchId)}-${escapePathName(shard)}.jsonl`;
 }
 
 /** `_progress/<shard>/<batchId:020>.json` */

@@ -30,6 +30,8 @@ export interface ManifestObject {
  * - `keyColumns`: the columns identifying a result row in update and complete modes (readers
  *   keep the newest row per key), when the sink knew them.
  * - `deadLetters`: the batch's dead-letter object and its line count, or `null`.
+ * - `lateRows`: the batch's late-rows object (`_late/`, rows the watermark dropped, when the query
+ *   keeps them) and its line count, or `null`. Manifests written before it existed read as `null`.
  * - `totalRows`: rows written to data objects (files) or handed to the function (foreachBatch).
  */
 export interface BatchManifest {
@@ -46,6 +48,7 @@ export interface BatchManifest {
   readonly files: readonly ManifestFile[];
   readonly objects: readonly ManifestObject[];
   readonly deadLetters: { readonly key: string; readonly count: number } | null;
+  readonly lateRows: { readonly key: string; readonly count: number } | null;
   readonly totalRows: number;
 }
 
@@ -73,6 +76,8 @@ export function serializeManifest(manifest: BatchManifest): Uint8Array {
       manifest.deadLetters === null
         ? null
         : { key: manifest.deadLetters.key, count: manifest.deadLetters.count },
+    lateRows:
+      manifest.lateRows === null ? null : { key: manifest.lateRows.key, count: manifest.lateRows.count },
     totalRows: manifest.totalRows,
   };
   return new TextEncoder().encode(`${JSON.stringify(ordered, null, 2)}\n`);
@@ -115,5 +120,5 @@ export function parseManifest(key: string, bytes: Uint8Array): BatchManifest {
     manifest.columns.every((column) => COLUMN_TYPES.has(column.type)) &&
     (manifest.sink === 'foreachBatch' || manifest.format === 'jsonl' || manifest.format === 'parquet');
   if (!valid) throw new ManifestFormatError(key, 'a required field is missing or has the wrong type');
-  return manifest as BatchManifest;
+  return { ...manifest, lateRows: manifest.lateRows ?? null } as BatchManifest;
 }

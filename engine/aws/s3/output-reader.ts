@@ -2,6 +2,7 @@ import type { BatchId, Row } from '../../types.js';
 import { ManifestFormatError, MissingKeyColumnsError } from '../errors.js';
 import { decodeDeadLetters, type StoredDeadLetter } from './dead-letter-format.js';
 import { decodeJsonLines } from './jsonl-format.js';
+import { decodeLateRows, type StoredLateRow } from './late-rows-format.js';
 import { batchIdOfJsonName, padBatchId, S3_LAYOUT } from './layout.js';
 import { type BatchManifest, type ManifestFile, parseManifest } from './manifest.js';
 import { decodeParquet } from './parquet-format.js';
@@ -124,6 +125,17 @@ export class S3OutputReader {
     );
     const perObject = await mapConcurrently(keys, this.concurrency, async (key) =>
       decodeDeadLetters(await this.objects.get(key)),
+    );
+    return perObject.flat();
+  }
+
+  /** Rows the watermark dropped, of every manifested batch that kept them, in batch order. */
+  async readLateRows(range: BatchRange = {}): Promise<StoredLateRow[]> {
+    const keys = (await this.manifests(range)).flatMap((manifest) =>
+      manifest.lateRows === null ? [] : [manifest.lateRows.key],
+    );
+    const perObject = await mapConcurrently(keys, this.concurrency, async (key) =>
+      decodeLateRows(await this.objects.get(key)),
     );
     return perObject.flat();
   }

@@ -182,6 +182,7 @@ export class AggregateExec implements StatefulOperator {
           }
           if (t <= lateBound) {
             counters.numRowsDroppedByWatermark++;
+            ctx.dropLate?.(row, this.operatorId, t, lateBound);
             continue;
           }
         }
@@ -203,6 +204,7 @@ export class AggregateExec implements StatefulOperator {
         // Each window of a sliding window is judged on its own end.
         if (dropsLate && start + durationMs <= lateBound) {
           counters.numRowsDroppedByWatermark++;
+          ctx.dropLate?.(row, this.operatorId, start + durationMs, lateBound);
           continue;
         }
         values[windowIndex] = start;

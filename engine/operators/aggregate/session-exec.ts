@@ -152,12 +152,13 @@ export class SessionWindowExec implements StatefulOperator {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${column}')`);
         continue;
       }
-      if (
-        this.evicts &&
-        t + gapMs <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])
-      ) {
-        counters.numRowsDroppedByWatermark++;
-        continue;
+      if (this.evicts) {
+        const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
+        if (t + gapMs <= bound) {
+          counters.numRowsDroppedByWatermark++;
+          ctx.dropLate?.(row, this.operatorId, t + gapMs, bound);
+          continue;
+        }
       }
       const values: unknown[] = [];
       for (let i = 0; i < keys.length; i++)

@@ -114,8 +114,10 @@ export class DedupExec implements StatefulOperator {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${timeColumn}')`);
         continue;
       }
-      if (t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])) {
+      const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
+      if (t <= bound) {
         counters.numRowsDroppedByWatermark++;
+        ctx.dropLate?.(row, this.operatorId, t, bound);
         continue;
       }
       const expiresAt = expiryDelayMs === undefined ? undefined : t + expiryDelayMs;

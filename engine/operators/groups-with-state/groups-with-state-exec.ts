@@ -159,8 +159,10 @@ export class GroupsWithStateExec implements StatefulOperator {
           ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${column}')`);
           continue;
         }
-        if (t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])) {
+        const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
+        if (t <= bound) {
           counters.numRowsDroppedByWatermark++;
+          ctx.dropLate?.(row, this.operatorId, t, bound);
           continue;
         }
       }

@@ -138,11 +138,13 @@ export class StreamJoinExec implements StatefulOperator {
     for (const row of input) {
       if (spec.lateColumn !== undefined) {
         const t = timeBoundOf(row[spec.lateColumn]);
-        if (
-          t !== undefined &&
-          t <= late.of(partitionColumn === undefined ? undefined : row[partitionColumn])
-        ) {
+        const bound =
+          t === undefined
+            ? undefined
+            : late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
+        if (t !== undefined && bound !== undefined && t <= bound) {
           counters.numRowsDroppedByWatermark++;
+          ctx.dropLate?.(row, this.operatorId, t, bound);
           continue;
         }
       }

@@ -32,7 +32,8 @@ import {
  * The poison corpus: records a hostile or careless producer could send, mixed with ordinary ones,
  * through the real handler on the emulators, for each shipped query and a schema-less one. Every
  * invocation must commit its whole event, and every data record must be accounted for:
- * rows out (or counted into output rows) + dead letters + late rows = records in.
+ * rows out (or counted into output rows) + dead letters + late rows = records in, where late rows
+ * are those the late-rows output wrote under `_late/` (as many as the progress records count).
  */
 let emulators: Emulators;
 let clients: AwsClients;
@@ -111,11 +112,11 @@ async function run(
     lateRows += record.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
     poisonFound += record.numDeadLetters;
   }
-  return {
-    reader: new S3OutputReader({ client: clients.s3, bucket, prefix: name, query: query.name }),
-    lateRows,
-    poisonFound,
-  };
+  const reader = new S3OutputReader({ client: clients.s3, bucket, prefix: name, query: query.name });
+  // Every row the watermark dropped is in _late/ (the handler's default), as many as were counted.
+  const late = await reader.readLateRows();
+  expect(late).toHaveLength(lateRows);
+  return { reader, lateRows: late.length, poisonFound };
 }
 
 const view = (page: string, user: string, ts: number): PutEntry => ({

@@ -93,8 +93,13 @@ describe('S3FileSink, JSON Lines', () => {
         { name: 'ts', type: 'timestamp' },
       ],
       deadLetters: null,
+      lateRows: null,
       totalRows: 4,
     });
+    // A manifest written before the late-rows output existed reads as having none.
+    const older = JSON.parse(text(await getBytes(fixture.s3(), fixture.bucket, manifestKey)));
+    delete older.lateRows;
+    expect(parseManifest(manifestKey, new TextEncoder().encode(JSON.stringify(older))).lateRows).toBeNull();
     const relative = (key: string) => key.slice(root.length);
     expect(manifest.files.map((file) => [file.key, file.rows, file.partition])).toEqual([
       [relative(part('São Paulo', 0)), 2, { city: 'São Paulo' }],
@@ -119,6 +124,31 @@ describe('S3FileSink, JSON Lines', () => {
     const second = await snapshot(fixture.s3(), fixture.bucket, root);
     expect(first.size).toBe(5); // four one-row parts and the manifest
     expect(second).toEqual(first);
+  });
+
+  it('writes late rows to _late/ and the manifest, the same keys and bytes on a rewrite', async () => {
+    const options = sinkOptions({});
+    const root = `tests/jsonl/${options.query}/`;
+    const dropped = [
+      { row: { word: 'x', ts: 5 }, operator: 'aggregate-0', eventTimeMs: 60_000, watermarkMs: 120_000 },
+      { row: { word: 'y', ts: 7n }, operator: 'aggregate-0', eventTimeMs: 60_000, watermarkMs: 120_000 },
+    ];
+    const context = { ...batchContext(9), droppedRows: dropped };
+    await new S3FileSink(options).addBatch(9, rows.slice(0, 1), context);
+    const first = await snapshot(fixture.s3(), fixture.bucket, root);
+    await new S3FileSink(options).addBatch(9, rows.slice(0, 1), context);
+    expect(await snapshot(fixture.s3(), fixture.bucket, root)).toEqual(first);
+    const lateKey = `${root}_late/00000000000000000009-shardId-000000000000.jsonl`;
+    expect(text(await getBytes(fixture.s3(), fixture.bucket, lateKey))).toBe(
+      '{"batchId":9,"shard":"shardId-000000000000","operator":"aggregate-0","eventTimeMs":60000,"watermarkMs":120000,"row":{"word":"x","ts":5}}\n' +
+        '{"batchId":9,"shard":"shardId-000000000000","operator":"aggregate-0","eventTimeMs":60000,"watermarkMs":120000,"row":{"word":"y","ts":7}}\n',
+    );
+    const [manifest] = (await reader(options).manifests()).filter((m) => m.batchId === 9);
+    expect(manifest!.lateRows).toEqual({
+      key: '_late/00000000000000000009-shardId-000000000000.jsonl',
+      count: 2,
+    });
+    expect((await reader(options).readLateRows()).map((late) => late.row.word)).toEqual(['x', 'y']);
   });
 
   it('splits partitions into parts of maxRowsPerPart rows and reads them back in order', async () => {
