@@ -3,21 +3,25 @@ import type { BatchInput } from '../runtime/dead-letter.js';
 import type { BatchSource } from '../runtime/stream-execution.js';
 import type { Row } from '../types.js';
 import type { ExchangeRecord, ExchangeTransport, PositionedRecord } from './exchange-record.js';
+import { comparePositions, type ExchangePosition, isAfterPosition } from './positions.js';
 
 /**
  * Stage 2's position in one internal partition, stored as its offsets (so in its WAL entry and
  * commit: what stage 2 must remember between batches is in its checkpoint).
  */
 export interface ExchangeOffset {
-  /** Everything up to here has been read. */
-  readonly pos: number;
-  /** Records after here may belong to origin batches whose marker has not been applied yet. */
-  readonly from: number;
+  /** Everything up to here has been read (absent: nothing yet). */
+  readonly pos?: ExchangePosition;
+  /**
+   * Records after here may belong to origin batches whose marker has not been applied yet (absent:
+   * from the oldest record).
+   */
+  readonly from?: ExchangePosition;
   /** Per origin, the last batch whose marker was applied: later copies of it are duplicates. */
   readonly applied: Readonly<Record<string, number>>;
 }
 
-const START: ExchangeOffset = { pos: 0, from: 0, applied: {} };
+const START: ExchangeOffset = { applied: {} };
 
 type Marker = Extract<ExchangeRecord, { kind: 'marker' }>;
 
@@ -44,17 +48,21 @@ export class ExchangeReader implements BatchSource {
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
     const start = offsetOf(committed, this.name);
     const scanned = await this.transport.read(this.partition, start.from);
-    const fresh = scanned.filter((r) => r.position > start.pos);
+    const fresh = scanned.filter((r) => isAfterPosition(r.position, start.pos));
     const markers = newMarkers(fresh, start.applied);
     if (markers.length === 0) return undefined;
     const pos = markers.at(-1)!.position;
     const applied = { ...start.applied };
     for (const { record } of markers) applied[record.origin] = record.batchId;
-    const waiting = scanned.find(
+    const waiting = scanned.findIndex(
       (r) =>
-        r.position <= pos && r.record.kind === 'rows' && r.record.batchId > (applied[r.record.origin] ?? -1),
+        comparePositions(r.position, pos) <= 0 &&
+        r.record.kind === 'rows' &&
+        r.record.batchId > (applied[r.record.origin] ?? -1),
     );
-    const end: ExchangeOffset = { pos, from: waiting === undefined ? pos : waiting.position - 1, applied };
+    // Read again next time from just before the first record still waiting for its marker.
+    const from = waiting < 0 ? pos : waiting === 0 ? start.from : scanned[waiting - 1]!.position;
+    const end: ExchangeOffset = { pos, ...(from === undefined ? {} : { from }), applied };
     return { [this.name]: end };
   }
 
@@ -63,7 +71,7 @@ export class ExchangeReader implements BatchSource {
     const end = offsetOf(endOffsets, this.name);
     const scanned = await this.transport.read(this.partition, start.from, end.pos);
     const markers = newMarkers(
-      scanned.filter((r) => r.position > start.pos),
+      scanned.filter((r) => isAfterPosition(r.position, start.pos)),
       start.applied,
     );
     const rows: Row[] = [];
@@ -95,9 +103,9 @@ export class ExchangeReader implements BatchSource {
 function newMarkers(
   records: readonly PositionedRecord[],
   applied: Readonly<Record<string, number>>,
-): Array<{ position: number; record: Marker }> {
+): Array<{ position: ExchangePosition; record: Marker }> {
   const seen = new Set<string>();
-  const found: Array<{ position: number; record: Marker }> = [];
+  const found: Array<{ position: ExchangePosition; record: Marker }> = [];
   for (const { position, record } of records) {
     if (record.kind !== 'marker' || record.batchId <= (applied[record.origin] ?? -1)) continue;
     const id = `${record.origin}#${record.batchId}`;

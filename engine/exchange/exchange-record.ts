@@ -1,4 +1,5 @@
 import type { BatchId, Row, TimestampMs } from '../types.js';
+import type { ExchangePosition } from './positions.js';
 
 /**
  * What travels through an exchange between stage 1 and stage 2 (DESIGN.md, "Exchange"). Format
@@ -28,20 +29,33 @@ export type ExchangeRecord =
       readonly maxEventTimeMs?: TimestampMs;
     };
 
-/** A record as read back from an internal partition, with its position there (1-based, increasing). */
+/** A record as read back from an internal partition, with its position there (increasing). */
 export interface PositionedRecord {
-  readonly position: number;
+  readonly position: ExchangePosition;
   readonly record: ExchangeRecord;
 }
 
 /**
  * The internal stream between the stages: a fixed number of partitions, each an ordered log.
  * `put` resolves once every record is acknowledged, in order within a partition. In memory for
- * the test kit (`MemoryExchange`); an internal Kinesis stream on AWS.
+ * the test kit (`MemoryExchange`); an internal Kinesis stream on AWS (`KinesisExchange` in
+ * `engine/aws/exchange/`).
  */
 export interface ExchangeTransport {
   readonly partitionCount: number;
+  /**
+   * The largest encoded record (`encodeExchangeRecord`) the transport takes: the writer packs rows
+   * into as few records as fit under it. Kinesis: 1 MiB.
+   */
+  readonly maxRecordBytes: number;
   put(partition: number, records: readonly ExchangeRecord[]): Promise<void>;
-  /** Records at positions in `(after, upTo]` (`upTo` omitted: to the end), in order. */
-  read(partition: number, after: number, upTo?: number): Promise<PositionedRecord[]>;
+  /**
+   * Records at positions in `(after, upTo]` (`after` omitted: from the oldest record; `upTo`
+   * omitted: to the newest), in order.
+   */
+  read(
+    partition: number,
+    after: ExchangePosition | undefined,
+    upTo?: ExchangePosition,
+  ): Promise<PositionedRecord[]>;
 }

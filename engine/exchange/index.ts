@@ -1,5 +1,9 @@
+export { ExchangeError, ExchangePutFailedError, ExchangeRowTooLargeError } from './errors.js';
 export { type ExchangeOffset, ExchangeReader } from './exchange-reader.js';
 export type { ExchangeRecord, ExchangeTransport, PositionedRecord } from './exchange-record.js';
-export { DEFAULT_ROWS_PER_RECORD, ExchangeWriter, type ExchangeWriterOptions } from './exchange-writer.js';
-export { MemoryExchange } from './memory-exchange.js';
+export { ExchangeWriter, type ExchangeWriterOptions } from './exchange-writer.js';
+export { DEFAULT_MAX_EXCHANGE_RECORD_BYTES, MemoryExchange } from './memory-exchange.js';
+export { partialAggregate, supportsPartialAggregation } from './partial-aggregate.js';
+export { comparePositions, type ExchangePosition, isAfterPosition } from './positions.js';
+export { decodeExchangeRecord, encodeExchangeRecord } from './record-codec.js';
 export { partitionOfKey, routeKeyOf } from './routing.js';

@@ -1,6 +1,7 @@
 import type { QueryDefinition } from '../api/writer.js';
 import { type MemoryCheckpointStore, MemoryCheckpointTable } from '../checkpoint/memory-checkpoint-store.js';
 import { ExchangeReader } from '../exchange/exchange-reader.js';
+import type { ExchangeTransport } from '../exchange/exchange-record.js';
 import { ExchangeWriter } from '../exchange/exchange-writer.js';
 import { MemoryExchange } from '../exchange/memory-exchange.js';
 import { planStages, type Stage, type StagedQuery } from '../plan/exchange/plan-stages.js';
@@ -47,6 +48,11 @@ export interface StreamTestOptions {
    * one execution per exchange partition, named `exchange-0`, `exchange-1`, … @default 2
    */
   readonly exchangePartitions?: number;
+  /**
+   * The exchange's transport instead of the in-memory one, e.g. a `KinesisExchange` over an internal
+   * stream on the emulators; its `partitionCount` replaces `exchangePartitions`.
+   */
+  readonly exchangeTransport?: ExchangeTransport;
   /** Options of the in-memory state store (e.g. `limits`), with `state: 'memory'`. */
   readonly stateStore?: MemoryStateStoreOptions;
   /**
@@ -93,8 +99,10 @@ export class StreamTest {
   /** Rows rejected by operators, in order. */
   readonly rejected: RejectedRow[] = [];
   private readonly executions = new Map<string, StreamExecution>();
-  /** The exchange between the stages of a two-stage query (`undefined` for one stage). */
+  /** The in-memory exchange between the stages of a two-stage query (`undefined` for one stage or another transport). */
   readonly exchange: MemoryExchange | undefined;
+  /** The exchange's transport (the in-memory one unless `exchangeTransport` was given). */
+  private readonly transport: ExchangeTransport | undefined;
   /** Checkpoints of stage 2's partitions, when the query has two stages. */
   readonly exchangeCheckpointTable = new MemoryCheckpointTable();
   /** Stage 2's partitions (`exchange-0`, …), empty for a one-stage query. */
@@ -123,10 +131,13 @@ export class StreamTest {
     this.checkpoints = this.checkpointTable.partition(this.partitions[0]!);
     this.lastPartition = this.partitions[0]!;
     this.staged = planStages(query);
-    const count = options.exchangePartitions ?? 2;
-    this.exchange = this.staged.exchange === undefined ? undefined : new MemoryExchange(count);
+    const given = options.exchangeTransport;
+    const count = given?.partitionCount ?? options.exchangePartitions ?? 2;
+    this.exchange =
+      this.staged.exchange === undefined || given !== undefined ? undefined : new MemoryExchange(count);
+    this.transport = this.staged.exchange === undefined ? undefined : (given ?? this.exchange);
     this.exchangePartitionIds =
-      this.exchange === undefined ? [] : Array.from({ length: count }, (_, i) => `exchange-${i}`);
+      this.transport === undefined ? [] : Array.from({ length: count }, (_, i) => `exchange-${i}`);
   }
 
   /** The stage a partition runs: stage 1 on source partitions, stage 2 on exchange partitions. */
@@ -220,7 +231,7 @@ export class StreamTest {
   restart(query: QueryDefinition = this.query): this {
     this.query = query;
     this.staged = planStages(query);
-    if ((this.staged.exchange === undefined) !== (this.exchange === undefined)) {
+    if ((this.staged.exchange === undefined) !== (this.transport === undefined)) {
       throw new Error(
         'restart: a query cannot gain or lose its exchange across a restart; start a new StreamTest.',
       );
@@ -269,15 +280,15 @@ export class StreamTest {
       execution = new StreamExecution({
         query: stage.query,
         source:
-          index >= 0 && this.exchange !== undefined && exchange !== undefined
-            ? new ExchangeReader(this.exchange, exchange.name, index)
+          index >= 0 && this.transport !== undefined && exchange !== undefined
+            ? new ExchangeReader(this.transport, exchange.name, index)
             : new MemoryBatchSource(this.streams, partition),
         stateStore: this.stateStore,
         checkpoints: this.checkpointsOf(partition),
         sink:
-          this.isFinal(partition) || this.exchange === undefined || exchange === undefined
+          this.isFinal(partition) || this.transport === undefined || exchange === undefined
             ? this.boundSink(partition)
-            : new ExchangeWriter({ spec: exchange, transport: this.exchange, origin: partition }),
+            : new ExchangeWriter({ spec: exchange, transport: this.transport, origin: partition }),
         clock: this.clock,
         partition,
         poisonIsolation: false,
