@@ -33,6 +33,12 @@ const environmentSchema = z.object({
   // The late-rows side output: rows the watermark drops are written under PREFIX/QUERY/_late/
   // (on, the default) or only counted (off).
   SLUICE_LATE_ROWS: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
+  // The internal stream of a query that runs as two stages around an exchange (the construct
+  // creates it and sets this); the handler runs stage 2 for its records.
+  SLUICE_EXCHANGE_STREAM: z
+    .string()
+    .min(1, 'set it to the internal stream name or ARN, or unset it')
+    .optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
   // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
@@ -86,4 +92,5 @@ export const ENVIRONMENT_VARIABLES = {
   maxRecordsPerBatch: 'SLUICE_MAX_RECORDS_PER_BATCH',
   state: 'SLUICE_STATE',
   lateRows: 'SLUICE_LATE_ROWS',
+  exchangeStream: 'SLUICE_EXCHANGE_STREAM',
 } as const;

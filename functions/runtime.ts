@@ -36,6 +36,7 @@ export function runtimeFromEnvironment(
     ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
       ? {}
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),
+    ...(config.SLUICE_EXCHANGE_STREAM === undefined ? {} : { exchangeStream: config.SLUICE_EXCHANGE_STREAM }),
     logger: new Logger({ serviceName: query }),
     metrics: new Metrics({ serviceName: query, defaultDimensions: { query } }),
   };

@@ -112,6 +112,15 @@ export class KinesisExchange implements ExchangeTransport {
     return found;
   }
 
+  /**
+   * The internal partition an internal shard is (its index by starting hash key), or `undefined`
+   * for a shard that was not open when the exchange was built (the internal stream was resharded).
+   */
+  partitionOf(shardId: string): number | undefined {
+    const index = this.options.shards.findIndex((shard) => shard.shardId === shardId);
+    return index < 0 ? undefined : index;
+  }
+
   private shard(partition: number): InternalShard {
     const shard = this.options.shards[partition];
     if (shard === undefined)

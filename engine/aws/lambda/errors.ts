@@ -11,13 +11,24 @@ export class PartitioningNotDeclaredError extends SluiceError {
   }
 }
 
-/** A query that needs an exchange (two stages) cannot be deployed on Lambda yet. */
+/** A query that needs an exchange (two stages) was deployed without an internal stream. */
 export class ExchangeNotDeployableError extends SluiceError {
   constructor(query: string, plan: string) {
     super(
       'SLUICE_EXCHANGE_NOT_DEPLOYABLE',
-      `Query '${query}' needs an exchange before a stateful operator (its keys do not follow the source's partition key), so it runs as two stages; the Lambda runtime does not run stages yet. Run it in the test kit (StreamTest runs both stages), group by the partition key, or have producers partition by the operator's key and declare it with readStream(..., { partitionKey }). The plan:\n${plan}`,
+      `Query '${query}' needs an exchange before a stateful operator (its keys do not follow the source's partition key), so it runs as two stages, which needs an internal Kinesis stream: set exchangeStream in the handler options (SLUICE_EXCHANGE_STREAM; the StreamingQuery construct creates the stream and sets it when given the query). Or group by the partition key, or have producers partition by the operator's key and declare it with readStream(..., { partitionKey }). The plan:\n${plan}`,
       { context: { query } },
+    );
+  }
+}
+
+/** Stage 2 was invoked for an internal shard that is not one of the exchange's partitions. */
+export class ExchangeShardUnknownError extends SluiceError {
+  constructor(query: string, shardId: string, stream: string) {
+    super(
+      'SLUICE_EXCHANGE_SHARD_UNKNOWN',
+      `Stage 2 of query '${query}' got records of shard ${shardId} of the internal stream ${stream}, which was not open when the function started: the internal stream was resharded. Its shards are the exchange's partitions; keep its shard count fixed (exchangeShardCount of StreamingQuery), and restore it.`,
+      { context: { query, shardId, stream } },
     );
   }
 }

@@ -4,13 +4,13 @@ import type { Context, KinesisStreamBatchResponse, KinesisStreamEvent } from 'aw
 import type { QueryDefinition } from '../../api/writer.js';
 import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
-import { explain } from '../../plan/exchange/explain.js';
 import { planStages } from '../../plan/exchange/plan-stages.js';
 import { isStateful, walkPlan } from '../../plan/nodes.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution, type StreamExecutionOptions } from '../../runtime/stream-execution.js';
+import type { Sink } from '../../sinks/sink.js';
 import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
 import type { StateStore } from '../../state/state-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
@@ -36,9 +36,10 @@ import { bindSink } from '../s3/bind-sink.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
 import { S3StateObjects } from '../s3-state/s3-state-objects.js';
-import { ExchangeNotDeployableError, PartitioningNotDeclaredError } from './errors.js';
+import { PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
 import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
+import { twoStageHandler } from './two-stage-handler.js';
 
 /** Where and how a query runs on Lambda. Environment parsing happens in `functions/`, not here. */
 export interface KinesisHandlerOptions
@@ -77,6 +78,13 @@ export interface KinesisHandlerOptions
    * only the count (`RowsDroppedByWatermark`). @default true
    */
   readonly lateRows?: boolean;
+  /**
+   * The internal Kinesis stream (name or ARN) of a query that runs as two stages around an
+   * exchange (`explain(query)` shows them). The handler then runs stage 1 for records of the
+   * source stream and stage 2 for records of this stream; the StreamingQuery construct creates it
+   * and sets `SLUICE_EXCHANGE_STREAM`. Required for such a query, ignored otherwise.
+   */
+  readonly exchangeStream?: string;
   /** Allow a stateful query with no declared partition key, for streams with exactly one shard. */
   readonly singleShard?: boolean;
   /**
@@ -126,7 +134,20 @@ export type KinesisHandler = (
  */
 export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOptions): KinesisHandler {
   checkPartitioning(query, options.singleShard ?? false);
-  if (planStages(query).stages.length > 1) throw new ExchangeNotDeployableError(query.name, explain(query));
+  const staged = planStages(query);
+  if (staged.exchange !== undefined) return twoStageHandler(staged, options, shardHandler);
+  return shardHandler(query, options);
+}
+
+/**
+ * The handler of one stage that reads a source stream's shards: the query itself, or stage 1 of a
+ * two-stage query, whose sink (`sinkOf`) is the exchange writer.
+ */
+function shardHandler(
+  query: QueryDefinition,
+  options: KinesisHandlerOptions,
+  sinkOf?: (shardId: string) => Sink,
+): KinesisHandler {
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
   requests.attach(options.clients.s3, 'S3');
@@ -193,13 +214,15 @@ export function kinesisHandler(query: QueryDefinition, options: KinesisHandlerOp
       }),
       stateStore,
       checkpoints,
-      sink: bindSink(query.sink, {
-        ...location,
-        shard: shardId,
-        outputMode: query.outputMode,
-        timestampColumns,
-        keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
-      }),
+      sink:
+        sinkOf?.(shardId) ??
+        bindSink(query.sink, {
+          ...location,
+          shard: shardId,
+          outputMode: query.outputMode,
+          timestampColumns,
+          keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
+        }),
       clock,
       partition: shardId,
       // Per-key state writes overwrite: a zombie must stop before them. Changelog objects are

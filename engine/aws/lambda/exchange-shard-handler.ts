@@ -1,0 +1,157 @@
+import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
+import { CheckpointConflictError } from '../../errors.js';
+import { type ExchangeOffset, ExchangeReader } from '../../exchange/exchange-reader.js';
+import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
+import type { QueryProgress } from '../../runtime/progress.js';
+import { StreamExecution } from '../../runtime/stream-execution.js';
+import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
+import type { StateStore } from '../../state/state-store.js';
+import { systemClock } from '../../time/clock.js';
+import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.js';
+import { DynamoDbStateStore } from '../dynamodb/dynamodb-state-store.js';
+import type { KinesisExchange } from '../exchange/kinesis-exchange.js';
+import { fromLambdaRecord, shardIdOf, sourcesOf } from '../kinesis/index.js';
+import { RequestCounter } from '../request-counter.js';
+import { bindSink } from '../s3/bind-sink.js';
+import { S3ProgressWriter } from '../s3/progress-writer.js';
+import { keyColumnsOf } from '../s3/upsert.js';
+import { S3StateObjects } from '../s3-state/s3-state-objects.js';
+import { ExchangeShardUnknownError } from './errors.js';
+import { firstUncommitted } from './first-uncommitted.js';
+import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
+import type { KinesisHandler, KinesisHandlerOptions } from './kinesis-handler.js';
+
+const DEFAULT_RESERVE_MS = 10_000;
+
+/**
+ * Stage 2 on Lambda: each invocation runs the micro-batch protocol for one shard of the internal
+ * stream, with its own checkpoint (the query's name, partition = the internal shard id) and the
+ * query's state and sink (docs/architecture.md, "The exchange protocol").
+ * ```
+ * execution = StreamExecution(stage 2, source = ExchangeReader(internal shard), state, checkpoint, S3 sink)
+ * loop while time remains: runNextBatch()   // cuts batches at end-of-batch markers, applies each origin batch once
+ * drained → batchItemFailures = []
+ * else    → [first event record after the committed position] (Lambda redelivers, the next invocation resumes)
+ * ```
+ * The reader reads the internal shard itself (GetRecords from its checkpoint), so the event's
+ * records only wake it up: records of an origin batch whose marker has not arrived are re-read
+ * when it does, and an event Lambda gives up on loses nothing (the next one reads from the
+ * checkpoint). Its watermark is the markers' max event time, combined across the internal shards
+ * by the query's `shardWatermark` policy through their checkpoints, as for any query.
+ */
+export function exchangeShardHandler(
+  staged: StagedQuery,
+  options: KinesisHandlerOptions,
+  transport: () => Promise<KinesisExchange>,
+): KinesisHandler {
+  const query = staged.stages[1]!.query;
+  const exchangeName = staged.exchange!.name;
+  const requests = new RequestCounter();
+  requests.attach(options.clients.dynamodb, 'DynamoDB');
+  requests.attach(options.clients.s3, 'S3');
+  const location = {
+    client: options.clients.s3,
+    bucket: options.bucket,
+    prefix: options.prefix,
+    query: query.name,
+  };
+  const stateStore: StateStore =
+    options.state === 'dynamodb'
+      ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
+      : new ChangelogStateStore({ objects: new S3StateObjects(location), query: query.name });
+  const progressWriter = new S3ProgressWriter(location);
+  const timestampColumns = [
+    ...(options.timestampColumns ?? []),
+    ...sourcesOf(staged.query).flatMap((source) =>
+      source.eventTime === undefined ? [] : [source.eventTime],
+    ),
+  ];
+  const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
+  const clock = options.clock ?? systemClock;
+  let kinesisCounted = false;
+
+  return async (event, context) => {
+    const records = event.Records;
+    if (records.length === 0) return { batchItemFailures: [] };
+    const shardId = shardIdOf(records[0]!);
+    const exchange = await transport();
+    if (!kinesisCounted) {
+      requests.attach(options.clients.kinesis, 'Kinesis');
+      kinesisCounted = true;
+    }
+    const partition = exchange.partitionOf(shardId);
+    if (partition === undefined)
+      throw new ExchangeShardUnknownError(query.name, shardId, records[0]!.eventSourceARN);
+    const checkpoints = new DynamoDbCheckpointStore({
+      client: options.clients.dynamodb,
+      tableName: options.tableName,
+      query: query.name,
+      partition: shardId,
+    });
+    const execution = new StreamExecution({
+      query,
+      source: new ExchangeReader(exchange, exchangeName, partition),
+      stateStore,
+      checkpoints,
+      sink: bindSink(query.sink, {
+        ...location,
+        shard: shardId,
+        outputMode: query.outputMode,
+        timestampColumns,
+        keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
+      }),
+      clock,
+      partition: shardId,
+      ...(stateStore.versioning === undefined
+        ? { fence: (batch: PlannedBatch) => ensureStillPending(checkpoints, batch) }
+        : {}),
+      onIsolation: (report) => reportIsolation(report, { query: query.name, shardId }, options),
+      ...(options.maxStateBytesPerGroup === undefined
+        ? {}
+        : { maxStateBytesPerGroup: options.maxStateBytesPerGroup }),
+      ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
+      keepDroppedRows: options.lateRows ?? true,
+      ...(options.hook === undefined ? {} : { hook: options.hook }),
+    });
+    requests.take();
+    let committedBatches = 0;
+    let drained = false;
+    let next: string | undefined;
+    try {
+      while (context.getRemainingTimeInMillis() >= reserveMs) {
+        const outcome = await execution.runNextBatch();
+        if (outcome === undefined) {
+          drained = true;
+          break;
+        }
+        committedBatches++;
+        const progress: QueryProgress = { ...outcome.progress, requests: requests.take() };
+        await progressWriter.write(progress);
+        reportBatch(progress, options);
+      }
+    } catch (error) {
+      reportFailure(error, { query: query.name, shardId }, options);
+    } finally {
+      const offset = execution.lastCheckpoint?.committed?.endOffsets[exchangeName] as
+        | ExchangeOffset
+        | undefined;
+      next = drained ? undefined : firstUncommitted(records.map(fromLambdaRecord), offset?.pos);
+      if (next !== undefined && committedBatches === 0) {
+        reportStall({ query: query.name, shardId, waitingFrom: next }, options);
+      }
+      options.metrics?.publishStoredMetrics();
+    }
+    return { batchItemFailures: next === undefined ? [] : [{ itemIdentifier: next }] };
+  };
+}
+
+/** The state-write fence: this invocation must still own the batch it is about to write state for. */
+async function ensureStillPending(checkpoints: DynamoDbCheckpointStore, batch: PlannedBatch): Promise<void> {
+  const current = await checkpoints.load();
+  if (current?.pending?.batchId !== batch.batchId) {
+    throw new CheckpointConflictError(
+      `Batch ${batch.batchId} is no longer pending (pending ${current?.pending?.batchId ?? 'none'}); another invocation took over, so this one stops before writing state.`,
+      { batchId: batch.batchId },
+    );
+  }
+}
