@@ -16,6 +16,13 @@ import { ENVIRONMENT_VARIABLES } from '../functions/config.js';
 import { createAlarms } from './streaming-query/alarms.js';
 import { createDashboard, dashboardName } from './streaming-query/dashboard.js';
 import * as defaults from './streaming-query/defaults.js';
+import {
+  createExchangeStream,
+  createStageTwo,
+  DEFAULT_EXCHANGE_SHARD_COUNT,
+  needsExchange,
+  stageOneName,
+} from './streaming-query/exchange.js';
 import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
 import { grantQueryFunction } from './streaming-query/grants.js';
 import { createHeartbeat } from './streaming-query/heartbeat.js';
@@ -83,6 +90,16 @@ export class StreamingQuery extends Construct {
   readonly glue?: QueryGlueTable;
   /** The query's CloudWatch dashboard (absent with `dashboard: false`). */
   readonly dashboard?: Dashboard;
+  /**
+   * A two-stage query (`query` given and its plan has an exchange): the internal stream between
+   * the stages, the stage-2 function reading it, its event source and alarms. `queryFunction` is
+   * then stage 1.
+   */
+  readonly exchangeStream?: IStream;
+  readonly stageTwoFunction?: NodejsFunction;
+  readonly stageTwoEventSource?: KinesisEventSource;
+  readonly stageTwoIteratorAgeAlarm?: Alarm;
+  readonly stageTwoErrorsAlarm?: Alarm;
 
   constructor(scope: Construct, id: string, props: StreamingQueryProps) {
     super(scope, id);
@@ -96,6 +113,9 @@ export class StreamingQuery extends Construct {
     const heartbeatRate = props.heartbeatRate ?? defaults.DEFAULT_HEARTBEAT_RATE;
     this.queryName = query;
     this.keyPrefix = `${prefix}/${query}`;
+    const twoStage = needsExchange(props.query);
+    // Stage 1 of a two-stage query checkpoints (and writes progress and dead letters) under its own name.
+    const sourceStage = twoStage ? stageOneName(query) : query;
 
     this.stream = props.stream ?? this.createStream(props);
     this.table = props.table ?? new StateTable(this, 'State', { removalPolicy }).table;
@@ -109,10 +129,15 @@ export class StreamingQuery extends Construct {
           : { serverAccessLogsBucket: props.serverAccessLogsBucket }),
       }).bucket;
     claimBucketPrefix(this, { query, bucket: this.bucket, keyPrefix: this.keyPrefix });
+    const exchangeStream = twoStage
+      ? createExchangeStream(this, {
+          shardCount: props.exchangeShardCount ?? DEFAULT_EXCHANGE_SHARD_COUNT,
+          retention: props.streamRetention ?? defaults.DEFAULT_STREAM_RETENTION,
+        })
+      : undefined;
 
     const powertools = { POWERTOOLS_SERVICE_NAME: query, POWERTOOLS_METRICS_NAMESPACE: metricsNamespace };
-    const fn = createSluiceFunction(this, 'QueryFunction', {
-      description: `sluice streaming query ${query}`,
+    const settings = {
       entry: props.entry ?? join(projectRoot, 'functions', `${query}.ts`),
       handler: props.handler ?? defaults.DEFAULT_HANDLER,
       projectRoot,
@@ -132,14 +157,26 @@ export class StreamingQuery extends Construct {
           : { [ENVIRONMENT_VARIABLES.maxRecordsPerBatch]: String(props.maxRecordsPerBatch) }),
         [ENVIRONMENT_VARIABLES.state]: props.state ?? 's3',
         [ENVIRONMENT_VARIABLES.lateRows]: (props.lateRows ?? true) ? 'on' : 'off',
+        ...(exchangeStream === undefined
+          ? {}
+          : { [ENVIRONMENT_VARIABLES.exchangeStream]: exchangeStream.streamName }),
         ...powertools,
       },
+    };
+    const fn = createSluiceFunction(this, 'QueryFunction', {
+      ...settings,
+      description: twoStage ? `sluice streaming query ${query}, stage 1` : `sluice streaming query ${query}`,
       sluice: { query, role: 'query' },
     });
     this.queryFunction = fn.fn;
     this.queryFunctionRole = fn.role;
     this.queryFunctionLogGroup = fn.logGroup;
-    grantQueryFunction(fn.role, { query, table: this.table, bucket: this.bucket, keyPrefix: this.keyPrefix });
+    grantQueryFunction(fn.role, {
+      query: sourceStage,
+      table: this.table,
+      bucket: this.bucket,
+      keyPrefix: `${prefix}/${sourceStage}`,
+    });
 
     this.failureQueue = new Queue(this, 'FailedBatches', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -147,7 +184,7 @@ export class StreamingQuery extends Construct {
       retentionPeriod: FAILURE_QUEUE_RETENTION,
     });
     acknowledge(this.failureQueue, 'AwsSolutions-SQS3', ACKNOWLEDGED_FINDINGS.failureQueue);
-    this.eventSource = new KinesisEventSource(this.stream, {
+    const eventSourceProps = {
       batchSize: props.batchSize ?? defaults.DEFAULT_BATCH_SIZE,
       maxBatchingWindow: props.maxBatchingWindow ?? defaults.DEFAULT_MAX_BATCHING_WINDOW,
       startingPosition: props.startingPosition ?? defaults.DEFAULT_STARTING_POSITION,
@@ -157,10 +194,37 @@ export class StreamingQuery extends Construct {
       bisectBatchOnError: props.bisectBatchOnError ?? defaults.DEFAULT_BISECT_BATCH_ON_ERROR,
       onFailure: new SqsDlq(this.failureQueue),
       reportBatchItemFailures: true,
+    };
+    this.eventSource = new KinesisEventSource(this.stream, {
+      ...eventSourceProps,
       // The mapping's own counts (polled, invoked, failed, dropped events) for the dashboard.
       metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     fn.fn.addEventSource(this.eventSource);
+
+    if (exchangeStream !== undefined) {
+      const stageTwo = createStageTwo(this, {
+        query,
+        stream: exchangeStream,
+        stageOne: fn,
+        fn: settings,
+        eventSource: eventSourceProps,
+        ...(props.alarms?.iteratorAge === undefined ? {} : { iteratorAge: props.alarms.iteratorAge }),
+        ...(props.alarms?.errors === undefined ? {} : { errors: props.alarms.errors }),
+        ...(props.alarms?.period === undefined ? {} : { period: props.alarms.period }),
+      });
+      grantQueryFunction(stageTwo.fn.role, {
+        query,
+        table: this.table,
+        bucket: this.bucket,
+        keyPrefix: this.keyPrefix,
+      });
+      this.exchangeStream = exchangeStream;
+      this.stageTwoFunction = stageTwo.fn.fn;
+      this.stageTwoEventSource = stageTwo.eventSource;
+      this.stageTwoIteratorAgeAlarm = stageTwo.iteratorAgeAlarm;
+      this.stageTwoErrorsAlarm = stageTwo.errorsAlarm;
+    }
 
     this.addLifecycleRules(props);
 
@@ -192,7 +256,8 @@ export class StreamingQuery extends Construct {
     }
 
     const heartbeat = createHeartbeat(this, {
-      query,
+      // It wakes the source stream's quiet shards, whose checkpoints are the source stage's.
+      query: sourceStage,
       stream: this.stream,
       table: this.table,
       rate: heartbeatRate,

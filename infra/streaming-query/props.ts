@@ -4,6 +4,7 @@ import type { IStream, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import type { StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import type { QueryDefinition } from '../../engine/api/writer.js';
 
 /** A column of the optional Glue table, with its Hive type (`string`, `bigint`, `double`, `timestamp`, ...). */
 export interface GlueColumn {
@@ -77,6 +78,21 @@ export interface StreamingQueryProps {
    * @default {@link DEFAULT_PROJECT_ROOT} (this repository)
    */
   readonly projectRoot?: string;
+
+  /**
+   * The query definition (the one the handler file builds). When its plan has an exchange (a
+   * stateful operator whose keys do not follow the source's partition key; `explain(query)` shows
+   * it), the construct deploys two stages: the query function runs stage 1 on the source stream,
+   * and an internal stream (`exchangeShardCount` shards) feeds a stage-2 function built from the
+   * same handler file. Its name must be `queryName`.
+   * @default none: the query is deployed as one stage
+   */
+  readonly query?: QueryDefinition;
+  /**
+   * Shards of the internal stream of a two-stage query: stage 2's parallelism. Provisioned, fixed
+   * (its shards are the exchange's partitions). @default {@link DEFAULT_EXCHANGE_SHARD_COUNT} (2)
+   */
+  readonly exchangeShardCount?: number;
 
   /** An existing stream to read. @default a new stream, encrypted with the AWS-managed KMS key */
   readonly stream?: IStream;

@@ -33,6 +33,18 @@ export function validateProps(props: StreamingQueryProps): void {
     );
   }
 
+  if (props.query !== undefined && props.query.name !== query)
+    fail(
+      'query',
+      `is named ${JSON.stringify(props.query.name)}, but queryName is ${JSON.stringify(query)}: both name the checkpoints, state and S3 prefix, so they must agree.`,
+    );
+  if (props.exchangeShardCount !== undefined) {
+    if (!Number.isInteger(props.exchangeShardCount) || props.exchangeShardCount < 1)
+      fail('exchangeShardCount', `must be a whole number ≥ 1, got ${props.exchangeShardCount}.`);
+    if (props.query === undefined)
+      fail('exchangeShardCount', 'applies to a two-stage query: pass `query` so the construct can plan it.');
+  }
+
   const factor = props.parallelizationFactor;
   if (factor !== undefined && factor !== REQUIRED_PARALLELIZATION_FACTOR) {
     fail(

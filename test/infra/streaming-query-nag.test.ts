@@ -7,6 +7,7 @@ import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_PARTITION_KEY } from '../../engine/aws/kinesis/heartbeat.js';
+import { count, readStream } from '../../engine/index.js';
 import { OutputBucket, StateTable, StreamingQuery } from '../../infra/streaming-query.js';
 import { FIXTURE_ENTRY, FUNCTION, newStack, pageViews } from './synth.js';
 
@@ -16,7 +17,8 @@ describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged, and every acknowledgement says why', () => {
     // CDK's CloudFormation schema validation runs here too, over every shape below.
     const { app, stack } = newStack({ validate: true });
-    // Every shape: defaults with Glue, a shared table and bucket, an on-demand stream, access logs.
+    // Every shape: defaults with Glue, a shared table and bucket, an on-demand stream, access logs,
+    // a two-stage query.
     pageViews(stack, { glue: { database: 'analytics', columns: [{ name: 'page', type: 'string' }] } });
     const table = new StateTable(stack, 'SharedState').table;
     const bucket = new OutputBucket(stack, 'SharedOutput').bucket;
@@ -36,6 +38,18 @@ describe('cdk-nag AwsSolutions', () => {
       queryName: 'audited',
       entry: FIXTURE_ENTRY,
       serverAccessLogsBucket: logs,
+    });
+
+    // A two-stage query: internal stream, stage-2 function and mapping.
+    new StreamingQuery(stack, 'PerCampaign', {
+      queryName: 'per-campaign',
+      query: readStream<{ user: string; campaign: string }>('clicks', { partitionKey: 'user' })
+        .groupBy('campaign')
+        .agg({ n: count() })
+        .writeStream.queryName('per-campaign')
+        .outputMode('update')
+        .build(),
+      entry: FIXTURE_ENTRY,
     });
 
     const violations = new AwsSolutionsChecks().validateScope(app).violations;
