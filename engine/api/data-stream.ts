@@ -5,11 +5,13 @@ import { count as countFn } from '../operators/aggregate/functions.js';
 import type { GroupState } from '../operators/groups-with-state/types.js';
 import { GroupStateTimeout } from '../operators/groups-with-state/types.js';
 import type { Expression } from '../plan/expressions/expression.js';
+import { streamJoinNode } from '../plan/joins/join-plan.js';
+import { knownColumnsOf, resolveJoinCondition } from '../plan/joins/resolve-condition.js';
 import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
 import { defaultViews, type TempViews } from '../sql/catalog.js';
 import { parseDuration } from '../time/duration.js';
 import type { Duration, Row, TimeWindow } from '../types.js';
-import { type Column as ColumnExpression, expr as parseExpr } from './column.js';
+import { Column as ColumnExpression, expr as parseExpr } from './column.js';
 import {
   aggregationPlan,
   type Grouping,
@@ -63,7 +65,15 @@ export function staticRows<U extends object>(rows: readonly U[]): StaticDataset<
 /** Options of {@link DataStream.join}. */
 export interface JoinOptions {
   /** Equi-join columns, present on both sides with the same name. */
-  readonly on: readonly string[];
+  readonly on?: readonly string[];
+  /**
+   * More of the ON condition, as a column expression or Spark SQL text, ANDed with `on` and
+   * `timeRange`: equality of differently named columns (`a.id = b.userId`), time bounds (strict or
+   * inclusive, `BETWEEN`), predicates on either side or both. Columns are qualified by the sides'
+   * names (`stream.alias('a')`, `stream.col('x')`) or resolved by the columns each side is known
+   * to have. Stream-stream joins only.
+   */
+  readonly condition?: ColumnExpression | string;
   /** @default 'inner' */
   readonly how?: JoinType;
   /**
@@ -78,7 +88,33 @@ export interface JoinOptions {
  * stream; nothing runs until the query is started by a runtime (test kit, local runner, Lambda).
  */
 export class DataStream<T extends object = Row> {
-  constructor(readonly plan: PlanNode) {}
+  /** The names this stream answers to in a join condition (`alias`, and the token of `col`). */
+  private readonly names: Set<string>;
+
+  constructor(
+    readonly plan: PlanNode,
+    names: Iterable<string> = [],
+  ) {
+    this.names = new Set(names);
+  }
+
+  /** Names the stream for join conditions and SQL-like qualifiers (`a.id`), as Spark's `alias`. */
+  alias(name: string): DataStream<T> {
+    return new DataStream<T>(this.plan, [name]);
+  }
+
+  /**
+   * A column of this stream, to use in a join condition where a name alone would be ambiguous
+   * (Spark's `df("id")` / `df.id`): `clicks.col('adId').equalTo(impressions.col('adId'))`.
+   */
+  col(name: string): ColumnExpression {
+    let token = [...this.names].find((n) => n.startsWith('#'));
+    if (token === undefined) {
+      token = `#${++streamTokens}`;
+      this.names.add(token);
+    }
+    return new ColumnExpression({ kind: 'column', name, qualifier: token });
+  }
 
   /**
    * Keeps only the named columns, or projects column expressions (`col`, `expr`, `F.*`, `'*'`);
@@ -187,9 +223,26 @@ export class DataStream<T extends object = Row> {
     return new KeyedStream(this.plan, keyFn as (row: Row) => unknown);
   }
 
-  /** Joins with a static dataset or another stream. Output rows merge both sides' columns. */
-  join<U extends object>(other: DataStream<U> | StaticDataset<U>, options: JoinOptions): DataStream<T & U> {
-    const how = options.how ?? 'inner';
+  /**
+   * Joins with a static dataset or another stream, as Spark's `join`: by same-named columns
+   * (`join(other, ['adId'])`, `join(other, { on: ['adId'] })`), or by a condition
+   * (`join(other, expr('a.adId = b.impressionAdId AND b.t BETWEEN a.t AND a.t + INTERVAL 1 HOUR'), 'left_outer')`).
+   * Output rows merge both sides' columns (the right side's value wins for a shared name).
+   */
+  join<U extends object>(
+    other: DataStream<U> | StaticDataset<U>,
+    on: JoinOptions | ColumnExpression | readonly string[] | string,
+    how?: JoinType,
+  ): DataStream<T & U> {
+    const options: JoinOptions =
+      typeof on === 'string'
+        ? { on: [on] }
+        : Array.isArray(on)
+          ? { on: on as readonly string[] }
+          : on instanceof ColumnExpression
+            ? { condition: on }
+            : (on as JoinOptions);
+    const type = how ?? options.how ?? 'inner';
     if (other instanceof DataStream) {
       const timeRange = options.timeRange && {
         leftColumn: options.timeRange.leftColumn,
@@ -197,21 +250,36 @@ export class DataStream<T extends object = Row> {
         minMs: signedDuration(options.timeRange.min),
         maxMs: signedDuration(options.timeRange.max),
       };
-      return new DataStream({
-        kind: 'streamJoin',
-        left: this.plan,
-        right: other.plan,
-        on: options.on,
-        how,
-        ...(timeRange === undefined ? {} : { timeRange }),
-      });
+      const condition =
+        options.condition === undefined
+          ? undefined
+          : resolveJoinCondition(
+              typeof options.condition === 'string'
+                ? parseExpr(options.condition).expr
+                : options.condition.expr,
+              { names: this.names, known: knownColumnsOf(this.plan) },
+              { names: other.names, known: knownColumnsOf(other.plan) },
+            );
+      return new DataStream(
+        streamJoinNode(this.plan, other.plan, type, {
+          on: options.on ?? [],
+          ...(timeRange === undefined ? {} : { timeRange }),
+          ...(condition === undefined ? {} : { condition }),
+        }),
+      );
+    }
+    if (options.condition !== undefined || options.timeRange !== undefined) {
+      throw new InvalidQueryError(
+        'STREAM_STATIC_JOIN_CONDITION',
+        'A join with a static dataset takes same-named equality columns only (on: [...]); compute the columns to compare with withColumn(...) first.',
+      );
     }
     return new DataStream({
       kind: 'staticJoin',
       child: this.plan,
       rows: other.rows as readonly Row[],
-      on: options.on,
-      how,
+      on: options.on ?? [],
+      how: type,
     });
   }
 
@@ -233,6 +301,8 @@ export class DataStream<T extends object = Row> {
     return new DataStreamWriter<T>(this.plan);
   }
 }
+
+let streamTokens = 0;
 
 /** A closure-API grouping key as an expression, when it is mixed with column expressions. */
 function keyExpression(key: string | GroupingKey): Expression {

@@ -1,5 +1,6 @@
 import { DEFAULT_SHARD_WATERMARK, type QueryDefinition } from '../api/writer.js';
 import { watermarkedColumnsOf } from '../runtime/watermarked-columns.js';
+import { sqlText } from './expressions/sql-text.js';
 import { type AggregateNode, type PlanNode, walkPlan } from './nodes.js';
 
 /**
@@ -69,7 +70,13 @@ function describeNode(node: PlanNode, query: QueryDefinition): unknown {
     case 'groupsWithState':
       return { op: node.flat ? 'flatMapGroupsWithState' : 'mapGroupsWithState', timeout: node.timeout };
     case 'streamJoin':
-      return { op: 'streamJoin', on: node.on, how: node.how, timeRange: node.timeRange ?? null };
+      return {
+        op: 'streamJoin',
+        on: node.on,
+        how: node.how,
+        timeRange: node.timeRange ?? null,
+        ...(node.condition === undefined ? {} : { condition: sqlText(node.condition) }),
+      };
     case 'watermark':
       return { op: 'watermark', column: node.column };
     default:

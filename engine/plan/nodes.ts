@@ -114,7 +114,11 @@ export interface GroupsWithStateNode {
   readonly initialState?: ReadonlyArray<readonly [unknown, unknown]>;
 }
 
-export type JoinType = 'inner' | 'left_outer' | 'right_outer';
+/**
+ * Join types by Spark's names. Stream-static joins (the stream on the left) take `inner`,
+ * `left_outer`, `left_semi` and `left_anti`; stream-stream joins all but `left_anti`.
+ */
+export type JoinType = 'inner' | 'left_outer' | 'right_outer' | 'full_outer' | 'left_semi' | 'left_anti';
 
 export interface StaticJoinNode {
   readonly kind: 'staticJoin';
@@ -139,6 +143,12 @@ export interface StreamJoinNode {
   readonly on: readonly string[];
   readonly how: JoinType;
   readonly timeRange?: JoinTimeRange;
+  /**
+   * The rest of the ON condition (column expressions or SQL), ANDed with `on` and `timeRange`. Its
+   * columns are qualified `left` or `right` (resolved when the join was built), so the plan does
+   * not depend on the aliases the query used.
+   */
+  readonly condition?: Expression;
 }
 
 export interface UnionNode {

@@ -146,7 +146,8 @@ export async function runPlannedBatch(
   await hook('commitState', batch);
 
   const stateOperators: StateOperatorProgress[] = deps.plan.statefulOperators.map((operator) => {
-    const changes = views.get(operator.operatorId)?.counts() ?? { updated: 0, removed: 0, netAdded: 0 };
+    const changes = counters.get(operator.operatorId)?.stateRows ??
+      views.get(operator.operatorId)?.counts() ?? { updated: 0, removed: 0, netAdded: 0 };
     return {
       operatorName: operator.operatorName,
       operatorId: operator.operatorId,

@@ -8,6 +8,11 @@ import type { OutputMode, Row } from '../types.js';
 export interface OperatorCounters {
   /** Input rows dropped because they were late (behind the watermark). */
   numRowsDroppedByWatermark: number;
+  /**
+   * State row counts, when the operator's rows are not its state keys (a join buffers many rows
+   * under one key, and Spark counts rows): replaces the counts the state view derives from keys.
+   */
+  stateRows?: { updated: number; removed: number; netAdded: number };
 }
 
 /** A row an operator could not process (e.g. no valid event time); it becomes a dead letter. */

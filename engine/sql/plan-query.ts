@@ -1,7 +1,9 @@
 import { aggregationPlan, groupingPlan, projectPlan, wherePlan } from '../api/expression-plans.js';
 import { ExpressionError } from '../plan/expressions/errors.js';
 import { type Expression, hasAggregate } from '../plan/expressions/expression.js';
-import type { PlanNode } from '../plan/nodes.js';
+import { streamJoinNode } from '../plan/joins/join-plan.js';
+import { knownColumnsOf, resolveJoinCondition } from '../plan/joins/resolve-condition.js';
+import type { JoinType, PlanNode } from '../plan/nodes.js';
 import type { TempViews } from './catalog.js';
 import { selectItem } from './parse-expression.js';
 import { parseStatements, type SqlAst } from './sql-parser.js';
@@ -111,15 +113,81 @@ function groupByExpressions(groupBy: SqlAst, source: SqlSource): Expression[] {
   return exprs.map((node) => toExpression(node, source));
 }
 
-/** `FROM view [alias]` or `FROM (SELECT ...) alias`. */
+/**
+ * `FROM relation [JOIN relation ON ... | USING (...)]...`: each join is a stream-stream join whose
+ * condition is resolved by the relations' names (view names and aliases) and built like the
+ * DataFrame API's `join(other, condition, how)`.
+ */
 function planFrom(
   from: SqlAst,
   source: SqlSource,
   views: TempViews,
 ): { plan: PlanNode; qualifiers: ReadonlySet<string> } {
-  if ((from.joins?.length ?? 0) > 0)
-    throw errorAt('JOIN in SQL is not supported yet.', from.joins[0], source);
-  const relation = from.relation;
+  let current = planRelation(from.relation, source, views);
+  for (const join of (from.joins ?? []) as SqlAst[]) {
+    const right = planRelation(join.relation, source, views);
+    const operator = join.join_operator;
+    const tag = tagOf(operator);
+    const how = JOIN_TYPES[tag];
+    if (how === undefined)
+      throw errorAt(
+        `${tag} joins are not supported between streams; use JOIN, LEFT/RIGHT/FULL OUTER JOIN or LEFT SEMI JOIN with ON or USING.`,
+        join,
+        source,
+      );
+    const constraint = operator[tag];
+    const on: string[] = [];
+    let condition: Expression | undefined;
+    if (constraint !== null && typeof constraint === 'object' && 'On' in constraint) {
+      const joined: SqlSource = {
+        ...source,
+        qualifiers: new Set([...current.qualifiers, ...right.qualifiers]),
+      };
+      condition = resolveJoinCondition(
+        toExpression(constraint.On, joined),
+        { names: current.qualifiers, known: knownColumnsOf(current.plan) },
+        { names: right.qualifiers, known: knownColumnsOf(right.plan) },
+      );
+    } else if (constraint !== null && typeof constraint === 'object' && 'Using' in constraint) {
+      for (const name of constraint.Using as SqlAst[]) {
+        const parts = Array.isArray(name) ? name : [name];
+        on.push(parts.map((part: SqlAst) => (part.Identifier ?? part).value as string).join('.'));
+      }
+    } else {
+      throw errorAt('A join between streams needs ON <condition> or USING (<columns>).', join, source);
+    }
+    current = {
+      plan: streamJoinNode(current.plan, right.plan, how, {
+        on,
+        ...(condition === undefined ? {} : { condition }),
+      }),
+      qualifiers: new Set([...current.qualifiers, ...right.qualifiers]),
+    };
+  }
+  return current;
+}
+
+/** sqlparser-rs join operators → join types. */
+const JOIN_TYPES: Readonly<Record<string, JoinType>> = {
+  Join: 'inner',
+  Inner: 'inner',
+  Left: 'left_outer',
+  LeftOuter: 'left_outer',
+  Right: 'right_outer',
+  RightOuter: 'right_outer',
+  FullOuter: 'full_outer',
+  LeftSemi: 'left_semi',
+  Semi: 'left_semi',
+  LeftAnti: 'left_anti',
+  Anti: 'left_anti',
+};
+
+/** `view [alias]` or `(SELECT ...) alias`. */
+function planRelation(
+  relation: SqlAst,
+  source: SqlSource,
+  views: TempViews,
+): { plan: PlanNode; qualifiers: ReadonlySet<string> } {
   switch (tagOf(relation)) {
     case 'Table': {
       const table = relation.Table;

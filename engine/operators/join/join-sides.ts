@@ -1,101 +1,108 @@
 import { InvalidQueryError } from '../../errors.js';
-import type { StreamJoinNode } from '../../plan/nodes.js';
-import { eventTimeOf } from '../../runtime/event-time.js';
+import { compileExpression, compilePredicate } from '../../plan/expressions/compile-expression.js';
+import type { JoinAnalysis, JoinSideAnalysis } from '../../plan/joins/analyze-join.js';
+import type { JoinType, StreamJoinNode } from '../../plan/nodes.js';
 import type { Row } from '../../types.js';
 import { timeBoundOf } from './join-rows.js';
 
 export type JoinSide = 'left' | 'right';
 
+/** Whether a join type outputs the unmatched rows of `side` null-padded. */
+export function preserves(how: JoinType, side: JoinSide): boolean {
+  return how === 'full_outer' || how === (side === 'left' ? 'left_outer' : 'right_outer');
+}
+
 /**
- * How one side of a stream-stream join meets the watermark (Spark's state watermark predicates
- * of `StreamingSymmetricHashJoinHelper`, decided once when the query is compiled).
- *
- * A stored row expires — can never match a future row of the other side — when either
- * - a join key column carries a watermark (on either side; Spark's "watermark on the join key"):
- *   the row's key time (a window by its end) ≤ the watermark, or
- * - the time range `right.rightColumn - left.leftColumn ∈ [minMs, maxMs]` bounds it and the
- *   *other* side's range column is watermarked (so the other side's late rows are dropped and its
- *   future rows lie after the watermark W): a left row when `leftTime + maxMs ≤ W` (a future
- *   right row has `rightTime > W ≥ leftTime + maxMs`), a right row when `rightTime - minMs ≤ W`.
- * With both, the earlier of the two applies. Spark's value predicate is one millisecond more
- * conservative at the boundary (`<` instead of `≤`); both never drop a row that could still match.
+ * One side of a stream-stream join, compiled from its {@link JoinSideAnalysis}: how to compute a
+ * row's join key, whether the row can match at all (its side-only conjuncts), which column judges
+ * it late, and when a buffered row can no longer match (Spark's state watermark predicates):
+ * - by key: the watermarked key's time (a window by its end) ≤ W;
+ * - by value: `time(column) ≤ min(W + offsetMs, ceilingMs)`, with Spark's `≤` (state whose time
+ *   is at or below the state watermark goes).
  */
 export class JoinSideSpec {
+  private readonly keyFns: readonly ((row: Row) => unknown)[];
+  private readonly filterFn: ((row: Row) => boolean) | undefined;
+  readonly lateColumn: string | undefined;
+
   constructor(
     readonly side: JoinSide,
     /** The outer side: its unmatched rows are output null-padded when they expire. */
     readonly preserved: boolean,
-    /** Input rows whose value here (a window by its end) ≤ the late-events watermark are dropped. */
-    readonly lateColumn: string | undefined,
-    /** The side's time-range column. */
-    readonly timeColumn: string | undefined,
-    /** A watermarked join key column: rows expire when its time ≤ the watermark. */
-    private readonly keyTimeColumn: string | undefined,
-    /** Rows expire when `time(timeColumn) + rangeOffsetMs ≤ W`; `undefined` if the range does not expire them. */
-    private readonly rangeOffsetMs: number | undefined,
-  ) {}
+    private readonly analysis: JoinSideAnalysis,
+  ) {
+    this.keyFns = analysis.keys.map((key) => compileExpression(key));
+    this.filterFn = analysis.filter === undefined ? undefined : compilePredicate(analysis.filter);
+    this.lateColumn = analysis.lateColumn;
+  }
 
   /** Whether rows of this side ever leave the state. */
   get evicts(): boolean {
-    return this.keyTimeColumn !== undefined || this.rangeOffsetMs !== undefined;
+    return this.analysis.eviction !== undefined;
   }
 
-  /** The watermark at which a stored row can no longer match, or `undefined` (kept, or invalid time). */
-  evictAt(row: Row): number | undefined {
-    let at = this.keyTimeColumn === undefined ? undefined : timeBoundOf(row[this.keyTimeColumn]);
-    if (this.rangeOffsetMs !== undefined) {
-      const t = eventTimeOf(row[this.timeColumn!]);
-      if (t !== undefined)
-        at = at === undefined ? t + this.rangeOffsetMs : Math.min(at, t + this.rangeOffsetMs);
+  /**
+   * The row's join key values, JSON-encoded (keeps `1` and `"1"` apart, stable across runs);
+   * `undefined` when one is NULL: as with SQL `=`, a null key never matches.
+   */
+  keyOf(row: Row): string | undefined {
+    const values: unknown[] = new Array(this.keyFns.length);
+    for (let i = 0; i < this.keyFns.length; i++) {
+      const value = this.keyFns[i]!(row);
+      if (value === null || value === undefined) return undefined;
+      values[i] = value;
     }
-    return at;
+    return JSON.stringify(values);
+  }
+
+  /** Whether the row passes the conjuncts that read this side only (else it can never match). */
+  canMatch(row: Row): boolean {
+    return this.filterFn === undefined || this.filterFn(row);
+  }
+
+  /**
+   * The watermark at which a stored row can no longer match: it goes once `evictAt ≤ W`.
+   * `undefined`: kept (no eviction, or a constant bound it stays above); `null`: its time is not
+   * epoch milliseconds (or a window), so it cannot be judged.
+   */
+  evictAt(row: Row): number | undefined | null {
+    const eviction = this.analysis.eviction;
+    if (eviction === undefined) return undefined;
+    if (eviction.kind === 'key') {
+      const t = timeBoundOf(this.keyFns[eviction.keyIndex]!(row));
+      return t === undefined ? null : t;
+    }
+    const t = timeBoundOf(row[eviction.column]);
+    if (t === undefined) return null;
+    if (eviction.ceilingMs !== undefined && t > eviction.ceilingMs) {
+      return eviction.offsetMs === undefined ? undefined : t - eviction.offsetMs;
+    }
+    return eviction.offsetMs === undefined ? Number.MIN_SAFE_INTEGER : t - eviction.offsetMs;
+  }
+
+  /** What an unusable time is called in a dead letter. */
+  get timeLabel(): string {
+    const eviction = this.analysis.eviction;
+    if (eviction === undefined) return '';
+    return eviction.kind === 'key' ? `join key ${eviction.keyIndex + 1}` : `column '${eviction.column}'`;
   }
 }
 
 /**
- * Builds both sides' specs from the plan and the columns carrying a watermark on each side. An
- * outer join whose outer side can never expire is rejected (its null rows could never be
- * output); the plan checker reports the same first, with the same rule name, for built queries.
+ * Builds both sides' specs. A preserved (outer) side that can never expire is rejected: its null
+ * rows could never be output. The plan checker reports the same first, with the same rule name.
  */
 export function joinSideSpecs(
   node: StreamJoinNode,
-  leftWatermarked: ReadonlySet<string>,
-  rightWatermarked: ReadonlySet<string>,
+  analysis: JoinAnalysis,
 ): { left: JoinSideSpec; right: JoinSideSpec } {
-  const range = node.timeRange;
-  // Spark's findJoinKeyOrdinalForWatermark: the first key watermarked on the left, else on the right.
-  const keyTimeColumn =
-    node.on.find((column) => leftWatermarked.has(column)) ??
-    node.on.find((column) => rightWatermarked.has(column));
-  const leftByRange = range !== undefined && rightWatermarked.has(range.rightColumn);
-  const rightByRange = range !== undefined && leftWatermarked.has(range.leftColumn);
-  const lateColumn = (watermarked: ReadonlySet<string>, timeColumn: string | undefined) => {
-    if (timeColumn !== undefined && watermarked.has(timeColumn)) return timeColumn;
-    if (keyTimeColumn !== undefined && watermarked.has(keyTimeColumn)) return keyTimeColumn;
-    return [...watermarked][0];
-  };
-  const left = new JoinSideSpec(
-    'left',
-    node.how === 'left_outer',
-    lateColumn(leftWatermarked, range?.leftColumn),
-    range?.leftColumn,
-    keyTimeColumn,
-    leftByRange ? range.maxMs : undefined,
-  );
-  const right = new JoinSideSpec(
-    'right',
-    node.how === 'right_outer',
-    lateColumn(rightWatermarked, range?.rightColumn),
-    range?.rightColumn,
-    keyTimeColumn,
-    rightByRange ? -range.minMs : undefined,
-  );
+  const left = new JoinSideSpec('left', preserves(node.how, 'left'), analysis.left);
+  const right = new JoinSideSpec('right', preserves(node.how, 'right'), analysis.right);
   for (const spec of [left, right]) {
     if (spec.preserved && !spec.evicts) {
-      const other = spec.side === 'left' ? 'right' : 'left';
       throw new InvalidQueryError(
         'OUTER_STREAM_JOIN_WITHOUT_WATERMARK',
-        `A ${node.how} stream-stream join needs a way to expire ${spec.side} rows, or their null rows are never output: add a timeRange whose ${other} column has a watermark (withWatermark on the ${other} stream), or join on a watermarked event-time column.`,
+        `A ${node.how} stream-stream join needs a way to expire ${spec.side} rows, or their null rows are never output: give both sides a watermark and bound the ${spec.side} side's time by the other's (e.g. right.t BETWEEN left.t AND left.t + INTERVAL 1 HOUR), or join on a watermarked event-time column or window.`,
         { on: node.on, how: node.how },
       );
     }

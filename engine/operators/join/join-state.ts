@@ -14,8 +14,9 @@ export interface StoredRow {
  * - value: `{ rows: [{ row, matched }] }`, the side's rows with that key in arrival order;
  * - `expiresAt`: the earliest watermark at which one of the rows can no longer match (absent
  *   when the side never expires), so one `expiring(watermark)` query finds every key to clean.
- * Both sides share the operator's one state namespace, so progress counts (`numRowsTotal`,
- * updated, removed) count keys — one per side and join key — not buffered rows.
+ * Both sides share the operator's one state namespace. Progress counts buffered rows, as Spark's
+ * `SymmetricHashJoinStateManager` reports them (`numRowsTotal` = rows buffered, `numRowsUpdated` =
+ * rows appended, `numRowsRemoved` = rows evicted), not state keys: see {@link JoinStateBuffer.counts}.
  */
 export interface JoinStateValue {
   readonly rows: readonly StoredRow[];
@@ -45,6 +46,8 @@ export interface WorkingRow {
 export class JoinStateBuffer {
   private readonly lists = new Map<string, WorkingRow[]>();
   private readonly changed = new Set<string>();
+  private appended = 0;
+  private removed = 0;
 
   constructor(
     private readonly view: StateView<JoinStateValue>,
@@ -64,6 +67,7 @@ export class JoinStateBuffer {
   append(stateKey: string, row: Row, matched: boolean): void {
     this.rows(stateKey).push({ row, matched });
     this.changed.add(stateKey);
+    this.appended++;
   }
 
   markMatched(stateKey: string, stored: WorkingRow): void {
@@ -90,13 +94,22 @@ export class JoinStateBuffer {
       const kept: WorkingRow[] = [];
       for (const stored of this.lists.get(key) ?? copyRows(entry.value.rows)) {
         const at = spec.evictAt(stored.row);
-        if (at === undefined || at > watermarkMs) kept.push(stored);
-        else if (spec.preserved && !stored.matched) output.push({ ...stored.row });
+        if (at === undefined || at === null || at > watermarkMs) {
+          kept.push(stored);
+          continue;
+        }
+        this.removed++;
+        if (spec.preserved && !stored.matched) output.push({ ...stored.row });
       }
       this.lists.set(key, kept);
       this.write(key, kept);
     }
     return output;
+  }
+
+  /** Rows appended and evicted this batch (Spark's numRowsUpdated / numRowsRemoved for a join). */
+  counts(): { updated: number; removed: number; netAdded: number } {
+    return { updated: this.appended, removed: this.removed, netAdded: this.appended - this.removed };
   }
 
   private write(key: string, rows: readonly WorkingRow[]): void {
@@ -109,7 +122,7 @@ export class JoinStateBuffer {
     if (spec.evicts) {
       for (const stored of rows) {
         const at = spec.evictAt(stored.row);
-        if (at !== undefined && (expiresAt === undefined || at < expiresAt)) expiresAt = at;
+        if (at !== undefined && at !== null && (expiresAt === undefined || at < expiresAt)) expiresAt = at;
       }
     }
     const value: JoinStateValue = {

@@ -15,8 +15,10 @@ import { joinedRow, joinKeyOf } from './join-rows.js';
  * - `left_outer` (the stream is the left side): a stream row without a match is output at once
  *   as itself plus `null` for every non-key column seen in the static rows that it lacks. Its
  *   own values are never overwritten, so an outer row always carries the stream row intact.
- * - `right_outer` would need to know when no stream row can match any more; Spark rejects it
- *   with the stream on the left, and so does this operator.
+ * - `left_semi` / `left_anti`: the stream row as it is, once, when some static row matches /
+ *   when none does.
+ * - `right_outer` and `full_outer` would need to know when no stream row can match any more;
+ *   Spark rejects them with the stream on the left, and so does this operator.
  *
  * A stream row whose join key is `null`/missing matches nothing (SQL `=`). The static rows are
  * read when the query is compiled; changing them later has no effect on a running query.
@@ -34,7 +36,7 @@ export class StaticJoinExec implements PhysicalOperator {
     private readonly node: StaticJoinNode,
     required?: ReadonlySet<string>,
   ) {
-    if (node.how === 'right_outer') {
+    if (node.how === 'right_outer' || node.how === 'full_outer') {
       throw new InvalidQueryError(
         'STREAM_STATIC_JOIN_PRESERVES_STATIC_SIDE',
         'A right outer join of a stream with a static dataset is not supported (the stream is on the left): the static rows would wait forever for a match. Use an inner or left_outer join.',
@@ -53,10 +55,17 @@ export class StaticJoinExec implements PhysicalOperator {
   async execute(ctx: OperatorContext): Promise<Row[]> {
     const input = await this.child.execute(ctx);
     const output: Row[] = [];
-    const outer = this.node.how === 'left_outer';
+    const how = this.node.how;
+    const outer = how === 'left_outer';
     const keep = this.keep;
     for (const row of input) {
       const matches = this.index.matches(row, this.node.on);
+      if (how === 'left_semi' || how === 'left_anti') {
+        // Semi: the stream row once if some static row matches; anti: only if none does.
+        if ((matches !== undefined) === (how === 'left_semi'))
+          output.push(keep === undefined ? row : prunedRow(row, undefined, keep));
+        continue;
+      }
       if (matches !== undefined) {
         for (const match of matches)
           output.push(keep === undefined ? joinedRow(row, match) : prunedRow(row, match, keep));

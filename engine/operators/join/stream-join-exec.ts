@@ -1,7 +1,9 @@
+import { compilePredicate } from '../../plan/expressions/compile-expression.js';
+import { analyzeStreamJoin } from '../../plan/joins/analyze-join.js';
 import type { StreamJoinNode } from '../../plan/nodes.js';
 import { partitionColumnBelow, partitionKeyFromValue } from '../../plan/partition-column.js';
 import type { CompileContext } from '../../runtime/compile.js';
-import { eventTimeOf, INVALID_EVENT_TIME } from '../../runtime/event-time.js';
+import { INVALID_EVENT_TIME } from '../../runtime/event-time.js';
 import type {
   NoDataBatchQuery,
   OperatorContext,
@@ -10,55 +12,61 @@ import type {
 } from '../../runtime/operator.js';
 import type { StateEntry } from '../../state/state-store.js';
 import type { Row } from '../../types.js';
-import { joinedRow, joinKeyOf, timeBoundOf } from './join-rows.js';
+import { joinedRow, timeBoundOf } from './join-rows.js';
 import { type JoinSide, type JoinSideSpec, joinSideSpecs } from './join-sides.js';
 import { JoinStateBuffer, type JoinStateValue, stateKeyOf } from './join-state.js';
 
-/** An input row admitted to the join, with its encoded join key (`undefined`: a null key). */
+/** An input row admitted to the join: its encoded join key, or `undefined` when it can never match. */
 interface Admitted {
   readonly row: Row;
   readonly key: string | undefined;
 }
 
+/** Reads a join condition's `left.` / `right.` columns from a pair of rows. */
+interface Pair extends Row {
+  l: Row;
+  r: Row;
+}
+
 /**
- * Stream-stream equi-join, inner / left outer / right outer (Spark's
- * `StreamingSymmetricHashJoinExec` with `SymmetricHashJoinStateManager`). Both sides buffer their
- * rows in state, per join key, until the watermark proves they can no longer match.
+ * Stream-stream join: inner, left/right/full outer and left semi (Spark's
+ * `StreamingSymmetricHashJoinExec` with `SymmetricHashJoinStateManager`, state format 2). Both
+ * sides buffer their rows in state, per join key, until the watermark proves they can no longer
+ * match. The condition is analyzed once (`analyzeStreamJoin`): equi-join keys, each side's own
+ * conjuncts, conjuncts over both sides, and each side's state eviction.
  *
  * Per batch:
- * 1. Each side drops its late rows (its watermarked column ≤ the late-events watermark; counted
- *    in `numRowsDroppedByWatermark`) and rejects rows whose time-range column or expiry time is
- *    not epoch milliseconds (dead letters).
+ * 1. Each side drops its late rows (its first watermarked column ≤ the late-events watermark;
+ *    counted in `numRowsDroppedByWatermark`) and rejects rows whose eviction time is not epoch
+ *    milliseconds or a window (dead letters).
  * 2. The touched keys of both sides are loaded in one state read.
  * 3. Left input rows join the right state (previous batches only); then right input rows join
- *    the left state, which now includes this batch's left rows. So every pair meets exactly once.
- *    A pair matches when the keys are equal and, with a time range,
- *    `minMs ≤ right[rightColumn] - left[leftColumn] ≤ maxMs` (inclusive, as SQL `BETWEEN`).
- *    Every row that matches — input or stored — is marked `matched`, and every input row is
- *    buffered in its side's state.
- * 4. Rows that can no longer match are removed from each side (see `JoinSideSpec` for when), as
- *    Spark's state watermark predicates do; this includes rows of this batch that are already
- *    behind their side's state watermark, so they are never kept (they still met both sides'
- *    rows of this batch first — Spark skips buffering them before the right side runs and can miss
- *    those pairs). An expired row of the outer side that never matched is output null-padded: that
- *    is the only way an outer row appears, and a row that matched never yields one.
+ *    the left state, which now includes this batch's left rows, so every pair meets exactly once.
+ *    A row failing its side's own conjuncts, or with a NULL key, can never match: it is not
+ *    buffered, and on a preserved side it is output null-padded at once (Spark's pre-join filter).
+ *    A pair matches when the keys are equal and the conjuncts over both sides are TRUE. Matched
+ *    stored rows are marked `matched`. Left rows are always buffered (left semi: unless matched);
+ *    a right row is not when the state watermark already removes it, unless it is preserved and
+ *    unmatched (it is output at eviction), as Spark does.
+ * 4. Rows whose eviction time ≤ the eviction watermark leave the state; an unmatched row of a
+ *    preserved side is output null-padded then: the only way an outer row appears.
+ *
+ * Left semi: a left row is output once, when it first matches (an input left row matching the
+ * right state, or a buffered unmatched left row matched by a right input row).
  *
  * Output order: matches in input order (left input, then right input; for one input row, the
  * other side's rows in arrival order), then expired outer rows by (expiry, key) and arrival order.
- *
  * Outer rows carry the preserved row's own columns only: rows are plain objects without a
  * schema, so the other side's column names are unknown; readers treat a missing column as null.
- * A row with a `null`/missing join key matches nothing (SQL `=`); on the outer side it is output
- * null-padded at once, since no watermark is needed to know it never matches.
  *
- * An inner join with neither a watermarked join key nor a time range over watermarked columns
- * keeps its state forever, as in Spark. Progress counts state keys (one per side and join key),
- * not buffered rows.
+ * Progress counts buffered rows, as Spark: total, appended (updated), evicted (removed).
  */
 export class StreamJoinExec implements StatefulOperator {
   readonly operatorName = 'symmetricHashJoin';
   private readonly left: JoinSideSpec;
   private readonly right: JoinSideSpec;
+  private readonly postFilter: ((pair: Pair) => boolean) | undefined;
+  private readonly semi: boolean;
   /** Each side's partition-key column, if declared. */
   private readonly partitionColumns: readonly string[];
   private readonly leftPartitionColumn: string | undefined;
@@ -68,13 +76,24 @@ export class StreamJoinExec implements StatefulOperator {
     private readonly leftChild: PhysicalOperator,
     private readonly rightChild: PhysicalOperator,
     readonly operatorId: string,
-    private readonly node: StreamJoinNode,
+    node: StreamJoinNode,
     leftWatermarked: ReadonlySet<string>,
     rightWatermarked: ReadonlySet<string>,
   ) {
-    const specs = joinSideSpecs(node, leftWatermarked, rightWatermarked);
+    const analysis = analyzeStreamJoin(node, leftWatermarked, rightWatermarked);
+    const specs = joinSideSpecs(node, analysis);
     this.left = specs.left;
     this.right = specs.right;
+    this.semi = node.how === 'left_semi';
+    this.postFilter =
+      analysis.postFilter === undefined
+        ? undefined
+        : (compilePredicate(analysis.postFilter, (column) => {
+            const name = column.name;
+            if (column.qualifier === 'left') return (pair) => nullIfAbsent((pair as Pair).l[name]);
+            if (column.qualifier === 'right') return (pair) => nullIfAbsent((pair as Pair).r[name]);
+            return () => null;
+          }) as (pair: Pair) => boolean);
     this.leftPartitionColumn = partitionColumnBelow(node.left);
     this.rightPartitionColumn = partitionColumnBelow(node.right);
     this.partitionColumns = [this.leftPartitionColumn, this.rightPartitionColumn].filter(
@@ -93,7 +112,7 @@ export class StreamJoinExec implements StatefulOperator {
     return undefined;
   }
 
-  /** Whether state ever expires (a watermarked join key or a usable time range). */
+  /** Whether state ever expires (Spark: some state watermark predicate is defined). */
   private get evicts(): boolean {
     return this.left.evicts || this.right.evicts;
   }
@@ -118,10 +137,12 @@ export class StreamJoinExec implements StatefulOperator {
 
     const buffer = new JoinStateBuffer(state, (side) => this.spec(side));
     const output: Row[] = [];
-    this.joinWithOtherSide(leftInput, this.left, buffer, output);
-    this.joinWithOtherSide(rightInput, this.right, buffer, output);
+    const evictionMs = ctx.batch.watermarkForEvictionMs;
+    this.joinWithOtherSide(leftInput, this.left, buffer, output, evictionMs);
+    this.joinWithOtherSide(rightInput, this.right, buffer, output, evictionMs);
     buffer.flush();
-    if (this.evicts) for (const row of await buffer.evict(ctx.batch.watermarkForEvictionMs)) output.push(row);
+    if (this.evicts) for (const row of await buffer.evict(evictionMs)) output.push(row);
+    ctx.counters(this.operatorId).stateRows = buffer.counts();
     return output;
   }
 
@@ -148,13 +169,13 @@ export class StreamJoinExec implements StatefulOperator {
           continue;
         }
       }
-      if (spec.timeColumn !== undefined && eventTimeOf(row[spec.timeColumn]) === undefined) {
-        ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${spec.timeColumn}')`);
+      if (!spec.canMatch(row)) {
+        admitted.push({ row, key: undefined });
         continue;
       }
-      const key = joinKeyOf(row, this.node.on);
-      if (key !== undefined && spec.evicts && spec.evictAt(row) === undefined) {
-        ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (join key ${key})`);
+      const key = spec.keyOf(row);
+      if (key !== undefined && spec.evictAt(row) === null) {
+        ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (${spec.timeLabel})`);
         continue;
       }
       admitted.push({ row, key });
@@ -168,8 +189,11 @@ export class StreamJoinExec implements StatefulOperator {
     own: JoinSideSpec,
     buffer: JoinStateBuffer,
     output: Row[],
+    evictionMs: number,
   ): void {
-    const otherSide: JoinSide = own.side === 'left' ? 'right' : 'left';
+    const isLeft = own.side === 'left';
+    const otherSide: JoinSide = isLeft ? 'right' : 'left';
+    const pair: Pair = { l: {}, r: {} };
     for (const { row, key } of input) {
       if (key === undefined) {
         if (own.preserved) output.push({ ...row });
@@ -178,24 +202,33 @@ export class StreamJoinExec implements StatefulOperator {
       const otherKey = stateKeyOf(otherSide, key);
       let matched = false;
       for (const stored of buffer.rows(otherKey)) {
-        const left = own.side === 'left' ? row : stored.row;
-        const right = own.side === 'left' ? stored.row : row;
-        if (!this.inTimeRange(left, right)) continue;
-        output.push(joinedRow(left, right));
-        buffer.markMatched(otherKey, stored);
+        // Left semi, right input: a left row already output (matched) is not output again.
+        if (this.semi && !isLeft && stored.matched) continue;
+        pair.l = isLeft ? row : stored.row;
+        pair.r = isLeft ? stored.row : row;
+        if (this.postFilter !== undefined && !this.postFilter(pair)) continue;
         matched = true;
+        buffer.markMatched(otherKey, stored);
+        if (!this.semi) output.push(joinedRow(pair.l, pair.r));
+        else if (!isLeft) output.push({ ...stored.row });
+      }
+      if (this.semi && isLeft && matched) {
+        output.push({ ...row }); // output once, never buffered
+        continue;
+      }
+      if (!isLeft) {
+        // Spark skips buffering a right row the state watermark removes anyway, unless it must
+        // still be output as an unmatched outer row at eviction.
+        const at = own.evictAt(row);
+        const evictedNow = typeof at === 'number' && at <= evictionMs;
+        if (evictedNow && !(own.preserved && !matched)) continue;
       }
       buffer.append(stateKeyOf(own.side, key), row, matched);
     }
   }
-
-  private inTimeRange(left: Row, right: Row): boolean {
-    const range = this.node.timeRange;
-    if (range === undefined) return true;
-    const gap = eventTimeOf(right[range.rightColumn])! - eventTimeOf(left[range.leftColumn])!;
-    return gap >= range.minMs && gap <= range.maxMs;
-  }
 }
+
+const nullIfAbsent = (value: unknown): unknown => (value === undefined ? null : value);
 
 /**
  * Compiles a `streamJoin` plan node (called from `compileExtension`): children first, so state

@@ -8,6 +8,12 @@ import { castValue, compareValues, isNull, toNumber } from './values.js';
 export type { Evaluator };
 
 /**
+ * How column references compile, for expressions over something other than one row: a join
+ * condition reads `left.x` and `right.y` from a pair of rows. Default: `row[name]`, absent as NULL.
+ */
+export type ColumnCompiler = (column: Extract<Expression, { kind: 'column' }>) => Evaluator;
+
+/**
  * Compiles an expression once into a closure over a row: the tree is walked here, never per row.
  * Semantics are Spark SQL's (3.5, non-ANSI): three-valued logic for AND/OR/NOT, NULL through
  * arithmetic and comparisons, `x / 0` is NULL, `/` is always fractional and `DIV` integral.
@@ -15,9 +21,11 @@ export type { Evaluator };
  * Throws {@link ExpressionError} for what cannot be evaluated per row: unknown or refused
  * functions, wrong argument counts, an aggregate outside `agg`, `*` outside a select list.
  */
-export function compileExpression(expr: Expression): Evaluator {
+export function compileExpression(expr: Expression, columns?: ColumnCompiler): Evaluator {
+  const recurse = (e: Expression) => compileExpression(e, columns);
   switch (expr.kind) {
     case 'column': {
+      if (columns !== undefined) return columns(expr);
       const name = expr.name;
       return (row) => {
         const value = row[name];
@@ -33,45 +41,45 @@ export function compileExpression(expr: Expression): Evaluator {
       return () => ms;
     }
     case 'alias':
-      return compileExpression(expr.operand);
+      return recurse(expr.operand);
     case 'binary':
-      return compileBinary(expr.op, compileExpression(expr.left), compileExpression(expr.right));
+      return compileBinary(expr.op, recurse(expr.left), recurse(expr.right));
     case 'not': {
-      const operand = compileExpression(expr.operand);
+      const operand = recurse(expr.operand);
       return (row) => {
         const value = operand(row);
         return isNull(value) ? null : !truthy(value);
       };
     }
     case 'negate': {
-      const operand = compileExpression(expr.operand);
+      const operand = recurse(expr.operand);
       return (row) => {
         const n = toNumber(operand(row));
         return n === null ? null : -n;
       };
     }
     case 'isNull': {
-      const operand = compileExpression(expr.operand);
+      const operand = recurse(expr.operand);
       return expr.negated ? (row) => !isNull(operand(row)) : (row) => isNull(operand(row));
     }
     case 'in':
-      return compileIn(expr.negated, compileExpression(expr.operand), expr.list.map(compileExpression));
+      return compileIn(expr.negated, recurse(expr.operand), expr.list.map(recurse));
     case 'between': {
-      const operand = compileExpression(expr.operand);
-      const low = compileBinary('>=', operand, compileExpression(expr.low));
-      const high = compileBinary('<=', operand, compileExpression(expr.high));
+      const operand = recurse(expr.operand);
+      const low = compileBinary('>=', operand, recurse(expr.low));
+      const high = compileBinary('<=', operand, recurse(expr.high));
       const both = compileBinary('and', low, high);
       return expr.negated ? (row) => not(both(row)) : both;
     }
     case 'case':
-      return compileCase(expr);
+      return compileCase(expr, recurse);
     case 'cast': {
-      const operand = compileExpression(expr.operand);
+      const operand = recurse(expr.operand);
       const to = expr.to;
       return (row) => castValue(operand(row), to);
     }
     case 'field': {
-      const operand = compileExpression(expr.operand);
+      const operand = recurse(expr.operand);
       const name = expr.name;
       return (row) => {
         const value = operand(row);
@@ -81,7 +89,7 @@ export function compileExpression(expr: Expression): Evaluator {
       };
     }
     case 'call':
-      return compileCall(expr);
+      return compileCall(expr, recurse);
     case 'aggregate':
       throw new ExpressionError(
         `The aggregate ${sqlText(expr)} can only be used in groupBy(...).agg(...) or a SQL query with GROUP BY.`,
@@ -92,8 +100,8 @@ export function compileExpression(expr: Expression): Evaluator {
 }
 
 /** A filter condition: rows pass only when it is TRUE (NULL and FALSE drop the row, as in SQL). */
-export function compilePredicate(expr: Expression): (row: Row) => boolean {
-  const evaluate = compileExpression(expr);
+export function compilePredicate(expr: Expression, columns?: ColumnCompiler): (row: Row) => boolean {
+  const evaluate = compileExpression(expr, columns);
   return (row) => evaluate(row) === true;
 }
 
@@ -201,13 +209,16 @@ function compileIn(negated: boolean, operand: Evaluator, list: readonly Evaluato
   return negated ? (row) => not(test(row)) : test;
 }
 
-function compileCase(expr: Extract<Expression, { kind: 'case' }>): Evaluator {
-  const operand = expr.operand === undefined ? undefined : compileExpression(expr.operand);
+function compileCase(
+  expr: Extract<Expression, { kind: 'case' }>,
+  recurse: (e: Expression) => Evaluator,
+): Evaluator {
+  const operand = expr.operand === undefined ? undefined : recurse(expr.operand);
   const branches = expr.branches.map((branch) => ({
-    when: compileExpression(branch.when),
-    result: compileExpression(branch.result),
+    when: recurse(branch.when),
+    result: recurse(branch.result),
   }));
-  const otherwise = expr.otherwise === undefined ? () => null : compileExpression(expr.otherwise);
+  const otherwise = expr.otherwise === undefined ? () => null : recurse(expr.otherwise);
   if (operand === undefined) {
     return (row) => {
       for (const branch of branches) if (branch.when(row) === true) return branch.result(row);
@@ -226,7 +237,10 @@ function compileCase(expr: Extract<Expression, { kind: 'case' }>): Evaluator {
   };
 }
 
-function compileCall(expr: Extract<Expression, { kind: 'call' }>): Evaluator {
+function compileCall(
+  expr: Extract<Expression, { kind: 'call' }>,
+  recurse: (e: Expression) => Evaluator,
+): Evaluator {
   const call = sqlText(expr);
   const refused = REFUSED_FUNCTIONS[expr.name];
   if (refused !== undefined) throw new ExpressionError(`${expr.name}() cannot be used here: ${refused}.`);
@@ -247,5 +261,5 @@ function compileCall(expr: Extract<Expression, { kind: 'call' }>): Evaluator {
       `${call}: ${expr.name} takes ${expected} argument(s), got ${expr.args.length}.`,
     );
   }
-  return fn.make(expr.args.map(compileExpression), expr.args, call);
+  return fn.make(expr.args.map(recurse), expr.args, call);
 }

@@ -23,6 +23,11 @@ export function outputName(expr: Expression): string {
       return expr.name;
     case 'field':
       return expr.name;
+    case 'cast':
+      // Spark's ResolveAliases: a cast of a named column keeps the column's name.
+      return expr.operand.kind === 'column' || expr.operand.kind === 'field'
+        ? outputName(expr.operand)
+        : sqlText(expr);
     case 'call':
       // groupBy(window(...)) names its column `window`, as Spark does.
       if (expr.name === 'window' || expr.name === 'session_window') return expr.name;

@@ -48,11 +48,14 @@ export function sourceNamesOf(node: PlanNode): string[] {
 }
 
 /** The join types sluice implements; a JavaScript caller can still pass anything else. */
-export const SUPPORTED_JOIN_TYPES: readonly JoinType[] = ['inner', 'left_outer', 'right_outer'];
-
-export function isOuterJoin(how: JoinType): boolean {
-  return how === 'left_outer' || how === 'right_outer';
-}
+export const SUPPORTED_JOIN_TYPES: readonly JoinType[] = [
+  'inner',
+  'left_outer',
+  'right_outer',
+  'full_outer',
+  'left_semi',
+  'left_anti',
+];
 
 /** A duration in the API's own words (`'10 seconds'`), so messages can be pasted back into code. */
 export function formatDuration(ms: number): string {

@@ -19,7 +19,7 @@ const ads: Ad[] = [
   { adId: 'a2', campaign: 'summer-bis', price: 5 },
 ];
 
-function clicksJoinedWithAds(how: 'inner' | 'left_outer', static_: readonly Ad[] = ads) {
+function clicksJoinedWithAds(how: 'inner' | 'left_outer' | 'left_semi' | 'left_anti', static_: readonly Ad[] = ads) {
   const clicks = new MemoryStream<Click>('clicks');
   const query = clicks
     .toStream()
@@ -29,6 +29,21 @@ function clicksJoinedWithAds(how: 'inner' | 'left_outer', static_: readonly Ad[]
 }
 
 describe('stream-static join', () => {
+  it('left semi and left anti: the stream row as it is, once, by whether any static row matches', async () => {
+    const rows = [
+      { adId: 'a2', user: 'u1', clickTime: 1 },
+      { adId: 'zz', user: 'u2', clickTime: 2 },
+      { adId: 'a1', user: 'u3', clickTime: 3 },
+    ];
+    const semi = clicksJoinedWithAds('left_semi');
+    semi.clicks.addData(...rows);
+    // a2 has two static rows: still one output row.
+    expect(await semi.test.processAllAvailable()).toEqual([rows[0], rows[2]]);
+    const anti = clicksJoinedWithAds('left_anti');
+    anti.clicks.addData(...rows);
+    expect(await anti.test.processAllAvailable()).toEqual([rows[1]]);
+  });
+
   it('inner: one row per matching static row, in stream then static order; no state', async () => {
     const { clicks, test } = clicksJoinedWithAds('inner');
     clicks.addData(

@@ -191,15 +191,21 @@ describe('join rules', () => {
   const range = { leftColumn: 'shownAt', rightColumn: 'ts', min: 0, max: '1 hour' };
 
   it('UNSUPPORTED_JOIN_TYPE', () => {
-    const fullOuter = 'full_outer' as unknown as JoinType;
+    const cross = 'cross' as unknown as JoinType;
     expectRule(
       'UNSUPPORTED_JOIN_TYPE',
-      () => write(clicks().join(impressions(), { on: ['ad'], how: fullOuter }), 'append').build(),
-      'how: "full_outer"',
-      "'inner', 'left_outer', 'right_outer'",
+      () => write(clicks().join(impressions(), { on: ['ad'], how: cross }), 'append').build(),
+      'how: "cross"',
+      "'inner', 'left_outer', 'right_outer', 'full_outer', 'left_semi', 'left_anti'",
     );
     expectRule('UNSUPPORTED_JOIN_TYPE', () =>
-      write(clicks().join(staticRows([{ ad: 'a' }]), { on: ['ad'], how: fullOuter }), 'append').build(),
+      write(clicks().join(staticRows([{ ad: 'a' }]), { on: ['ad'], how: cross }), 'append').build(),
+    );
+    // Spark: "LeftAnti joins with a streaming DataFrame/Dataset on the right are not supported".
+    expectRule(
+      'UNSUPPORTED_JOIN_TYPE',
+      () => write(clicks().join(impressions(), { on: ['ad'], how: 'left_anti' }), 'append').build(),
+      'left-anti-joins two streams',
     );
   });
 
