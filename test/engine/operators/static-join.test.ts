@@ -19,7 +19,10 @@ const ads: Ad[] = [
   { adId: 'a2', campaign: 'summer-bis', price: 5 },
 ];
 
-function clicksJoinedWithAds(how: 'inner' | 'left_outer' | 'left_semi' | 'left_anti', static_: readonly Ad[] = ads) {
+function clicksJoinedWithAds(
+  how: 'inner' | 'left_outer' | 'left_semi' | 'left_anti',
+  static_: readonly Ad[] = ads,
+) {
   const clicks = new MemoryStream<Click>('clicks');
   const query = clicks
     .toStream()
