@@ -12,7 +12,24 @@ export function joinKeyOf(row: Row, on: readonly string[]): string | undefined {
     if (value === null || value === undefined) return undefined;
     values[i] = value;
   }
+  return encodeJoinKey(values);
+}
+
+/**
+ * JSON of the key values, with the fields of struct values (windows) in sorted order: Spark
+ * compares structs field by field, so `{start, end}` and `{end, start}` with equal fields are one
+ * key, whatever order the object was built in.
+ */
+export function encodeJoinKey(values: readonly unknown[]): string {
+  for (const value of values) if (typeof value === 'object') return JSON.stringify(values, sortedFields);
   return JSON.stringify(values);
+}
+
+function sortedFields(_key: string, value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return value;
+  const sorted: Record<string, unknown> = {};
+  for (const field of Object.keys(value).sort()) sorted[field] = (value as Record<string, unknown>)[field];
+  return sorted;
 }
 
 /**

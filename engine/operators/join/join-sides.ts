@@ -3,7 +3,7 @@ import { compileExpression, compilePredicate } from '../../plan/expressions/comp
 import type { JoinAnalysis, JoinSideAnalysis } from '../../plan/joins/analyze-join.js';
 import type { JoinType, StreamJoinNode } from '../../plan/nodes.js';
 import type { Row } from '../../types.js';
-import { timeBoundOf } from './join-rows.js';
+import { encodeJoinKey, timeBoundOf } from './join-rows.js';
 
 export type JoinSide = 'left' | 'right';
 
@@ -42,7 +42,8 @@ export class JoinSideSpec {
   }
 
   /**
-   * The row's join key values, JSON-encoded (keeps `1` and `"1"` apart, stable across runs);
+   * The row's join key values, JSON-encoded (keeps `1` and `"1"` apart, stable across runs; struct
+   * fields sorted, see `encodeJoinKey`);
    * `undefined` when one is NULL: as with SQL `=`, a null key never matches.
    */
   keyOf(row: Row): string | undefined {
@@ -52,7 +53,7 @@ export class JoinSideSpec {
       if (value === null || value === undefined) return undefined;
       values[i] = value;
     }
-    return JSON.stringify(values);
+    return encodeJoinKey(values);
   }
 
   /** Whether the row passes the conjuncts that read this side only (else it can never match). */
