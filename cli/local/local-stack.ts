@@ -73,6 +73,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
           sources: [...facts.sources],
           ...(facts.partitionKey === undefined ? {} : { partitionKey: facts.partitionKey }),
           ...(facts.keyColumns === undefined ? {} : { keyColumns: [...facts.keyColumns] }),
+          ...(query.exchange === undefined ? {} : { exchangeStream: query.exchange.stream }),
         };
       }),
     );

@@ -61,9 +61,18 @@ export async function readCheckpoints(target: Target, query: QueryLocation): Pro
     .sort((a, b) => a.shard.localeCompare(b.shard));
 }
 
+/**
+ * The last sequence number a batch's offsets cover: `kinesis.seq` for a source shard, or the
+ * exchange reader's `pos` (its last applied marker) for stage 2 of a two-stage query.
+ */
 function sequenceOf(offsets: unknown): string | undefined {
   const seq = (offsets as { kinesis?: { seq?: unknown } } | undefined)?.kinesis?.seq;
-  return typeof seq === 'string' ? seq : undefined;
+  if (typeof seq === 'string') return seq;
+  for (const value of Object.values((offsets ?? {}) as Record<string, unknown>)) {
+    const pos = (value as { pos?: unknown } | null)?.pos;
+    if (typeof pos === 'string') return pos;
+  }
+  return undefined;
 }
 
 function toShardCheckpoint(item: Record<string, unknown>): ShardCheckpoint {

@@ -21,6 +21,27 @@ export interface QueryStatus {
   readonly query: string;
   readonly stream?: string;
   readonly shards: readonly ShardStatus[];
+  /**
+   * A two-stage query: stage 1 (`<query>.stage-1` on the source stream) and stage 2 (the query on
+   * the internal stream), each with its shards; `shards` is then empty.
+   */
+  readonly stages?: readonly QueryStatus[];
+}
+
+/** The name stage 1 of a two-stage query checkpoints under (as the plan rewrite names it). */
+export const stageOneName = (query: string): string => `${query}.stage-1`;
+
+/**
+ * What to read for each stage of a query: the query itself, or for a two-stage query its stage 1
+ * (own checkpoints, the source stream) and stage 2 (the query's checkpoints, the internal stream).
+ */
+export function stageLocations(query: QueryLocation): QueryLocation[] {
+  const { exchangeStream, ...single } = query;
+  if (exchangeStream === undefined) return [single];
+  return [
+    { ...single, name: stageOneName(query.name) },
+    { ...single, stream: exchangeStream },
+  ];
 }
 
 /** What to read besides the checkpoints. */
@@ -41,6 +62,17 @@ export async function readQueryStatus(
   query: QueryLocation,
   options: StatusOptions = {},
 ): Promise<QueryStatus> {
+  if (query.exchangeStream !== undefined) {
+    const stages = await Promise.all(
+      stageLocations(query).map((stage) => readQueryStatus(target, stage, options)),
+    );
+    return {
+      query: query.name,
+      ...(query.stream === undefined ? {} : { stream: query.stream }),
+      shards: [],
+      stages,
+    };
+  }
   const checkpoints = await readCheckpoints(target, query);
   const byShard = new Map(checkpoints.map((checkpoint) => [checkpoint.shard, checkpoint]));
   const stream = query.stream;

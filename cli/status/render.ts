@@ -37,6 +37,13 @@ function progressText(shard: ShardStatus, nowMs: number): string {
 
 /** One query's status as a text table. */
 export function renderStatus(status: QueryStatus, nowMs: number = Date.now()): string {
+  if (status.stages !== undefined) {
+    return status.stages
+      .map((stage, i) =>
+        renderStatus({ ...stage, query: `${status.query} · stage ${i + 1} (${stage.query})` }, nowMs),
+      )
+      .join('');
+  }
   const title = `${status.query}${status.stream === undefined ? ' (stream unknown: pass --stream for lag)' : ` ← stream ${status.stream}`}`;
   if (status.shards.length === 0) return `${title}\n  no shards and no checkpoints yet\n`;
   const rows = status.shards.map((shard) => ({
@@ -57,6 +64,9 @@ export function renderStatus(status: QueryStatus, nowMs: number = Date.now()): s
 
 /** The status as plain JSON (full sequence numbers, ISO times). */
 export function statusJson(status: QueryStatus): unknown {
+  if (status.stages !== undefined) {
+    return { query: status.query, stream: status.stream ?? null, stages: status.stages.map(statusJson) };
+  }
   return {
     query: status.query,
     stream: status.stream ?? null,

@@ -1,7 +1,7 @@
 import { WaitTimeoutError } from '../errors.js';
 import type { QueryLocation, Target } from '../target/target.js';
 import { readCheckpoints, type ShardCheckpoint } from './checkpoints.js';
-import { covers } from './query-status.js';
+import { covers, stageLocations } from './query-status.js';
 import { listShards, readShardTail } from './shard-tip.js';
 
 /** Options of {@link waitUntilCommitted}. */
@@ -34,6 +34,22 @@ interface Goal {
  * `timeoutMs` naming the shards still behind.
  */
 export async function waitUntilCommitted(
+  target: Target,
+  queries: readonly QueryLocation[],
+  options: WaitOptions,
+): Promise<void> {
+  // Stage 2 of a two-stage query reads what stage 1 writes while we wait: first every query (or
+  // stage 1), then the stage-2 records stage 1 put by then, in the time left.
+  const started = performance.now();
+  const firsts = queries.map((query) => stageLocations(query)[0]!);
+  await waitForStage(target, firsts, options);
+  const seconds = queries.flatMap((query) => stageLocations(query).slice(1));
+  if (seconds.length === 0) return;
+  const left = options.timeoutMs - (performance.now() - started);
+  await waitForStage(target, seconds, { ...options, timeoutMs: Math.max(left, options.pollMs) });
+}
+
+async function waitForStage(
   target: Target,
   queries: readonly QueryLocation[],
   options: WaitOptions,

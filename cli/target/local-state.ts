@@ -34,6 +34,8 @@ const queryEntry = z.object({
   partitionKey: z.string().optional(),
   /** The columns identifying a result row in update/complete mode, when known. */
   keyColumns: z.array(z.string()).optional(),
+  /** A two-stage query's internal stream (stage 2 reads it; `stream` is stage 1's). */
+  exchangeStream: z.string().min(1).optional(),
 });
 
 const localStateSchema = z.object({

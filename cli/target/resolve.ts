@@ -51,6 +51,7 @@ export function localTarget(state: LocalState): Target {
     sources: query.sources,
     ...(query.partitionKey === undefined ? {} : { partitionKey: query.partitionKey }),
     ...(query.keyColumns === undefined ? {} : { keyColumns: query.keyColumns }),
+    ...(query.exchangeStream === undefined ? {} : { exchangeStream: query.exchangeStream }),
   }));
   return {
     mode: 'local',

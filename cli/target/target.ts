@@ -16,6 +16,11 @@ export interface QueryLocation {
   readonly partitionKey?: string;
   /** Result-row key columns for update/complete mode, when known. */
   readonly keyColumns?: readonly string[];
+  /**
+   * A two-stage query's internal stream: stage 1 (checkpoints `<name>.stage-1`) reads `stream`,
+   * stage 2 (checkpoints `<name>`) reads this one.
+   */
+  readonly exchangeStream?: string;
 }
 
 /**

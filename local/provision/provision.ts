@@ -97,10 +97,19 @@ export async function provisionTemplate(options: ProvisionTemplateOptions): Prom
   const schedules = readSchedules(template, functions);
 
   const queries: Record<string, LocalQuery> = {};
+  const stageTwo = new Map<string, { stream: string; stageTwoFunction: string }>();
   for (const mapping of eventSourceMappings) {
     const fn = functions[mapping.functionLogicalId]!;
     if (fn.role !== 'query' || fn.query === undefined) continue;
-    const heartbeat = Object.values(functions).find((f) => f.role === 'heartbeat' && f.query === fn.query);
+    // Stage 2 of a two-stage query reads the internal stream its environment names.
+    if (fn.environment[ENVIRONMENT_VARIABLES.exchangeStream] === mapping.streamName) {
+      stageTwo.set(fn.query, { stream: mapping.streamName, stageTwoFunction: fn.logicalId });
+      continue;
+    }
+    // A two-stage query's heartbeat belongs to its stage 1 (it watches the source stream's shards).
+    const heartbeat = Object.values(functions).find(
+      (f) => f.role === 'heartbeat' && (f.query === fn.query || f.query === `${fn.query}.stage-1`),
+    );
     queries[fn.query] = {
       query: fn.query,
       stream: mapping.streamName,
@@ -112,6 +121,10 @@ export async function provisionTemplate(options: ProvisionTemplateOptions): Prom
       queryFunction: fn.logicalId,
       heartbeatFunction: heartbeat?.logicalId,
     };
+  }
+  for (const [query, exchange] of stageTwo) {
+    const found = queries[query];
+    if (found !== undefined) queries[query] = { ...found, exchange };
   }
   return {
     stackName,

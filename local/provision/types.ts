@@ -104,6 +104,11 @@ export interface LocalQuery {
   readonly prefix: string;
   readonly queryFunction: string;
   readonly heartbeatFunction: string | undefined;
+  /**
+   * A two-stage query: the internal stream between its stages and the stage-2 function mapped to
+   * it (`queryFunction` is then stage 1, mapped to `stream`).
+   */
+  readonly exchange?: { readonly stream: string; readonly stageTwoFunction: string };
 }
 
 /** Everything provisioning created and read, by logical id (and queries by name). */
