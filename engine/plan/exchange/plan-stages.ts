@@ -80,12 +80,9 @@ export function unsupportedExchange(plan: PlanNode, requirement: ExchangeRequire
   if (node.kind === 'streamJoin')
     return 'a stream-stream join needs both sides exchanged, which is not built yet';
   const below = [...chainBelow(node.child)];
-  if (
-    below.some(
-      (n) => n.kind === 'union' || n.kind === 'staticJoin' || n.kind === 'streamJoin' || isStateful(n),
-    )
-  ) {
-    return 'the exchange can only follow a chain of stateless steps from one source (no union, join or stateful step before it)';
+  // A stream-static join is a per-row step (its static side travels in the plan), so stage 1 runs it.
+  if (below.some((n) => n.kind === 'union' || n.kind === 'streamJoin' || isStateful(n))) {
+    return 'the exchange can only follow a chain of stateless steps from one source (no union, stream-stream join or stateful step before it)';
   }
   if (stateful(plan).indexOf(node) !== 0)
     return 'only the first stateful operator of a query can follow an exchange';

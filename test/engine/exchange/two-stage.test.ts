@@ -5,6 +5,7 @@ import {
   InvalidQueryError,
   planStages,
   readStream,
+  staticRows,
   sum,
   window,
 } from '../../../engine/index.js';
@@ -145,6 +146,61 @@ describe('two-stage queries in the test kit (events keyed by user, counted per c
         .build();
     expect(build).toThrow(InvalidQueryError);
     expect(build).toThrow(/GROUPING_IGNORES_PARTITION_KEY.*turned exchanges off/);
+  });
+
+  it('runs a stream-static join in stage 1 (the YSB shape): ad → campaign, count per campaign', async () => {
+    interface Ad {
+      user: string;
+      ad: string;
+      kind: 'view' | 'click';
+      ts: number;
+    }
+    const campaigns = Array.from({ length: 12 }, (_, i) => ({ ad: `ad-${i}`, campaign: `c${i % 4}` }));
+    const events = new MemoryStream<Ad>('ads');
+    const query = events
+      .toStream({ eventTime: 'ts', partitionKey: 'user' })
+      .filter((event) => event.kind === 'view')
+      .join(staticRows(campaigns), { on: ['ad'] })
+      .withWatermark('ts', '10 seconds')
+      .groupBy(window('ts', '10 seconds'), 'campaign')
+      .count()
+      .writeStream.queryName('ysb')
+      .outputMode('append')
+      .build();
+    const staged = planStages(query);
+    expect(staged.stages).toHaveLength(2);
+    expect(staged.exchange!.routeColumns).toEqual(['campaign']);
+    const test = new StreamTest(query, [events], { partitions: SHARDS, exchangePartitions: 3 });
+    const sent: Ad[] = [];
+    for (let i = 0; i < 240; i++) {
+      const event: Ad = {
+        user: `u${i % 17}`,
+        ad: `ad-${(i * 7) % 13}`, // ad-12 has no campaign: the inner join drops it
+        kind: i % 3 === 0 ? 'click' : 'view',
+        ts: s(Math.floor(i / 4)), // in order across batches: nothing is late
+      };
+      sent.push(event);
+      events.addDataTo(SHARDS[i % 4]!, event);
+      if (i % 60 === 59) await test.processAllAvailable();
+    }
+    // Moves the watermark past every window (a view: the watermark follows the rows after the filter).
+    events.addDataTo('shard-0', { user: 'u0', ad: 'ad-0', kind: 'view', ts: s(600) });
+    await test.processAllAvailable();
+    await test.processAllAvailable();
+    const expected = new Map<string, number>();
+    const campaignOf = new Map(campaigns.map((row) => [row.ad, row.campaign]));
+    for (const event of sent) {
+      const campaign = campaignOf.get(event.ad);
+      if (event.kind !== 'view' || campaign === undefined) continue;
+      const key = `${campaign}@${Math.floor(event.ts / 10_000) * 10}`;
+      expected.set(key, (expected.get(key) ?? 0) + 1);
+    }
+    const actual = new Map(
+      test.sink
+        .allRows()
+        .map((r) => [`${r.campaign}@${(r.window as { start: number }).start / 1000}`, r.count]),
+    );
+    expect(actual).toEqual(expected);
   });
 
   it('a query whose operators follow the partition key stays one stage, unchanged', () => {

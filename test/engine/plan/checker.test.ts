@@ -482,7 +482,7 @@ describe('the partitioning contract', () => {
           views().dropDuplicates(['page', 'ts']).groupBy(window('ts', '1 minute')).count(),
           'append',
         ).build(),
-      'no union, join or stateful step before it',
+      'no union, stream-stream join or stateful step before it',
     );
     expect(() =>
       write(views().groupBy(window('ts', '1 minute'), 'page').count(), 'append').build(),
