@@ -14,6 +14,9 @@
  * - cost: per million events at list prices, next to the naive handler and a Flink application
  * - state: S3 changelog state, DynamoDB per-key state and the naive handler side by side at
  *   1,000 events/s: write units, PUTs, $ per million events, cold start (bench/aws/state-backends.ts)
+ * - exchange: a YSB-shaped query on 4 shards with the exchange (producers key by user) next to the
+ *   same query in one stage (keyed by campaign): events/s, requests, the exchange's $ per million
+ *   events and added latency (bench/aws/exchange.ts; `--exchange-events`)
  *
  * Options: `--quick` (smaller inputs, ~2 minutes, does not write the page unless `--write`),
  * `--write` / `--no-write`, `--e2e-events 100000`, `--naive-events 5000`, `--memory-keys 100000`.
@@ -29,7 +32,7 @@ import { parseArgs } from 'node:util';
 import type { OutputMode } from '../engine/index.js';
 import type { BenchResults, BenchSettings, Outcome } from './report.js';
 
-const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost', 'state'] as const;
+const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost', 'state', 'exchange'] as const;
 type Section = (typeof SECTIONS)[number];
 const ENGINE_OPTIONS = ['events', 'records', 'keys', 'iterations', 'warmup', 'modes'] as const;
 
@@ -48,6 +51,7 @@ const { values } = parseArgs({
     'e2e-events': { type: 'string' },
     'naive-events': { type: 'string' },
     'memory-keys': { type: 'string' },
+    'exchange-events': { type: 'string' },
   },
 });
 
@@ -222,9 +226,28 @@ async function main(): Promise<void> {
     }
   }
 
+  let exchangeSection: string | undefined;
+  if (sections.has('exchange')) {
+    const { measureExchange, exchangeMarkdown } = await import('./aws/exchange.js');
+    const outcome = await timed('exchange', () =>
+      measureExchange({
+        events: Number(values['exchange-events'] ?? (quick ? 10_000 : 100_000)),
+        batchSize: settings.e2eBatchSize,
+        log: (line) => console.log(line),
+      }),
+    );
+    exchangeSection = outcome.ok
+      ? exchangeMarkdown(outcome.value, settings.memoryMb)
+      : `## Exchange: YSB-shaped query on 4 shards (issue 11)\n\nThe section failed: ${outcome.error}`;
+  }
+
   const { awsMarkdown, summaryMarkdown, updateBenchmarksPage } = await import('./report.js');
   const summary = summaryMarkdown(results);
-  const awsSections = [sections.has('cost') || aws ? awsMarkdown(results) : '', stateSection ?? '']
+  const awsSections = [
+    sections.has('cost') || aws ? awsMarkdown(results) : '',
+    stateSection ?? '',
+    exchangeSection ?? '',
+  ]
     .filter((part) => part !== '')
     .join('\n\n');
   console.log(`## Summary\n\n${summary}\n`);
