@@ -39,6 +39,9 @@ const environmentSchema = z.object({
     .string()
     .min(1, 'set it to the internal stream name or ARN, or unset it')
     .optional(),
+  // Gap detection: records the event source mapping never delivered after the committed position
+  // are read back from Kinesis and processed (on, the default), or not looked for (off).
+  SLUICE_GAP_CHECK: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
   // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
@@ -93,4 +96,5 @@ export const ENVIRONMENT_VARIABLES = {
   state: 'SLUICE_STATE',
   lateRows: 'SLUICE_LATE_ROWS',
   exchangeStream: 'SLUICE_EXCHANGE_STREAM',
+  gapCheck: 'SLUICE_GAP_CHECK',
 } as const;

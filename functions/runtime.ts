@@ -33,6 +33,7 @@ export function runtimeFromEnvironment(
     reserveMs: config.SLUICE_RESERVE_MS,
     state: config.SLUICE_STATE,
     lateRows: config.SLUICE_LATE_ROWS === 'on',
+    gapCheck: config.SLUICE_GAP_CHECK === 'on',
     ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
       ? {}
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),

@@ -84,6 +84,8 @@ export class StreamingQuery extends Construct {
   readonly stuckShardAlarm: Alarm;
   /** Rows were dropped as late by the watermark. */
   readonly lateRowsAlarm: Alarm;
+  /** Records the event source mapping never delivered were found after the committed position (`GapRecords`). */
+  readonly inputGapAlarm: Alarm;
   readonly heartbeatFunction: NodejsFunction;
   readonly heartbeatRule: Rule;
   /** Present when `glue` was given. */
@@ -160,6 +162,7 @@ export class StreamingQuery extends Construct {
         ...(exchangeStream === undefined
           ? {}
           : { [ENVIRONMENT_VARIABLES.exchangeStream]: exchangeStream.streamName }),
+        ...(props.gapCheck === false ? { [ENVIRONMENT_VARIABLES.gapCheck]: 'off' } : {}),
         ...powertools,
       },
     };
@@ -243,6 +246,7 @@ export class StreamingQuery extends Construct {
     this.batchFailuresAlarm = alarms.batchFailures;
     this.stuckShardAlarm = alarms.stuckShard;
     this.lateRowsAlarm = alarms.lateRows;
+    this.inputGapAlarm = alarms.inputGap;
 
     if (props.dashboard ?? defaults.DEFAULT_DASHBOARD) {
       this.dashboard = createDashboard(this, {

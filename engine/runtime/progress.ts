@@ -65,6 +65,13 @@ export interface QueryProgress {
   stateBytes?: { read: number; written: number; total: number };
   /** AWS requests of the batch by kind, when the runtime counts them (e.g. `dynamodb.BatchGetItem`). */
   requests?: Record<string, number>;
+  /**
+   * Input the source found missing between the committed position and what it was handed, read
+   * back and processed in this batch (on Lambda: records the event source mapping never
+   * delivered). `pastRetention`: the source no longer holds the committed record, so records
+   * before the oldest one it holds may be lost uncounted.
+   */
+  inputGap?: { after: string; before: string; records: number; complete: boolean; pastRetention: boolean };
 }
 
 export const emptyDurations = (): PhaseDurations => ({

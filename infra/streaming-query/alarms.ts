@@ -8,6 +8,7 @@ import {
   DEFAULT_BATCH_FAILURES_THRESHOLD,
   DEFAULT_DEAD_LETTERS_THRESHOLD,
   DEFAULT_ERRORS_THRESHOLD,
+  DEFAULT_GAP_RECORDS_THRESHOLD,
   DEFAULT_ITERATOR_AGE_THRESHOLD,
   DEFAULT_LATE_ROWS_THRESHOLD,
   DEFAULT_STUCK_SHARD_PERIODS,
@@ -22,6 +23,7 @@ export const DEAD_LETTERS_METRIC = 'DeadLetters';
 export const BATCH_FAILURES_METRIC = 'BatchFailures';
 export const STALLED_INVOCATIONS_METRIC = 'StalledInvocations';
 export const LATE_ROWS_METRIC = 'RowsDroppedByWatermark';
+export const GAP_RECORDS_METRIC = 'GapRecords';
 /**
  * The dimensions of the handler's metrics: Powertools always adds `service` (the query name, as
  * functions/runtime.ts and `POWERTOOLS_SERVICE_NAME` set it) to the handler's `query` dimension, and
@@ -43,6 +45,7 @@ export interface QueryAlarms {
   readonly batchFailures: Alarm;
   readonly stuckShard: Alarm;
   readonly lateRows: Alarm;
+  readonly inputGap: Alarm;
 }
 
 /**
@@ -64,6 +67,9 @@ export interface QueryAlarms {
  *   `stuckShardPeriods` periods in a row: a shard whose committed offset does not move.
  * - **late rows**: rows dropped by the watermark (`RowsDroppedByWatermark`; with the late-rows
  *   side output they are under `PREFIX/QUERY/_late/`).
+ * - **input gap**: records after the committed position that the event source mapping never
+ *   delivered (`GapRecords`: it gave up on them, see the on-failure queue); the function read them
+ *   back and processed them, but a gap that reached past retention may have lost records before it.
  */
 export function createAlarms(
   scope: Construct,
@@ -152,5 +158,13 @@ export function createAlarms(
     evaluationPeriods: 1,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
-  return { iteratorAge, errors, deadLetters, failedBatches, batchFailures, stuckShard, lateRows };
+  const inputGap = new Alarm(scope, 'InputGapAlarm', {
+    alarmDescription: `${target.query}: records after the committed position were never delivered by the event source mapping and were read back from Kinesis (see 'records after the committed position were not delivered' in the logs, and inputGap in the progress records)`,
+    metric: queryMetric(GAP_RECORDS_METRIC),
+    threshold: target.thresholds.gapRecords ?? DEFAULT_GAP_RECORDS_THRESHOLD,
+    comparisonOperator: atLeast,
+    evaluationPeriods: 1,
+    treatMissingData: TreatMissingData.NOT_BREACHING,
+  });
+  return { iteratorAge, errors, deadLetters, failedBatches, batchFailures, stuckShard, lateRows, inputGap };
 }

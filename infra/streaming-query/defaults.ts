@@ -137,3 +137,6 @@ export const DEFAULT_STUCK_SHARD_PERIODS = 3;
 
 /** Rows dropped as late per period that raise the late-rows alarm (any: late data is worth a look). */
 export const DEFAULT_LATE_ROWS_THRESHOLD = 1;
+
+/** Records found in input gaps per period that raise the input-gap alarm (any: Lambda gave up on records). */
+export const DEFAULT_GAP_RECORDS_THRESHOLD = 1;

@@ -56,6 +56,8 @@ export interface StreamingQueryAlarmProps {
   readonly stuckShardPeriods?: number;
   /** Alarm at this many rows dropped as late (`RowsDroppedByWatermark`) per period. @default {@link DEFAULT_LATE_ROWS_THRESHOLD} (1) */
   readonly lateRows?: number;
+  /** Alarm at this many records found in input gaps (`GapRecords`) per period. @default {@link DEFAULT_GAP_RECORDS_THRESHOLD} (1) */
+  readonly gapRecords?: number;
 }
 
 /** Props of {@link StreamingQuery}. Only `queryName` is required. */
@@ -139,8 +141,16 @@ export interface StreamingQueryProps {
    */
   readonly lateRows?: boolean;
   /**
+   * Gap detection (`SLUICE_GAP_CHECK`): when an event starts after records the event source
+   * mapping never delivered (it gave up on them after `retryAttempts` or `maxRecordAge`), the
+   * function reads them back from Kinesis and processes them before the event, and says so
+   * (`GapRecords`, the input-gap alarm, `inputGap` in the progress record). It costs one
+   * GetShardIterator and one small GetRecords per invocation. @default true
+   */
+  readonly gapCheck?: boolean;
+  /**
    * Extra environment variables of the query function. The variables the construct derives from
-   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_LATE_ROWS`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
+   * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_LATE_ROWS`, `SLUICE_GAP_CHECK`, `SLUICE_TABLE`, `SLUICE_BUCKET`,
    * `SLUICE_PREFIX`) are refused here: set the prop instead.
    * @default none
    */

@@ -106,6 +106,7 @@ const PROP_VARIABLES: ReadonlyArray<readonly [string, string]> = [
   [ENVIRONMENT_VARIABLES.maxRecordsPerBatch, 'maxRecordsPerBatch'],
   [ENVIRONMENT_VARIABLES.state, 'state'],
   [ENVIRONMENT_VARIABLES.lateRows, 'lateRows'],
+  [ENVIRONMENT_VARIABLES.gapCheck, 'gapCheck'],
   [ENVIRONMENT_VARIABLES.table, 'table'],
   [ENVIRONMENT_VARIABLES.bucket, 'bucket'],
   [ENVIRONMENT_VARIABLES.prefix, 'prefix'],

@@ -50,4 +50,12 @@ describe('readConfig', () => {
       /SLUICE_LATE_ROWS="yes" is invalid: use 'on' \(the default\) or 'off'/,
     );
   });
+
+  it('looks for input gaps unless SLUICE_GAP_CHECK=off', () => {
+    expect(runtimeFromEnvironment('q', readConfig(base)).gapCheck).toBe(true);
+    expect(runtimeFromEnvironment('q', readConfig({ ...base, SLUICE_GAP_CHECK: 'off' })).gapCheck).toBe(
+      false,
+    );
+    expect(() => readConfig({ ...base, SLUICE_GAP_CHECK: 'no' })).toThrow(/SLUICE_GAP_CHECK="no" is invalid/);
+  });
 });

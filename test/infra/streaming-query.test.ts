@@ -144,7 +144,7 @@ describe('StreamingQuery with default props', () => {
     });
   });
 
-  it('alarms on failed batch attempts, a stuck shard and late rows, on the metrics the handler publishes', () => {
+  it('alarms on failed batch attempts, a stuck shard, late rows and input gaps, on the metrics the handler publishes', () => {
     const dimensions = [
       { Name: 'query', Value: 'page-views' },
       { Name: 'service', Value: 'page-views' },
@@ -176,12 +176,20 @@ describe('StreamingQuery with default props', () => {
       Statistic: 'Sum',
       Threshold: 1,
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      MetricName: 'GapRecords',
+      Namespace: 'sluice',
+      Dimensions: dimensions,
+      Statistic: 'Sum',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('alarms on iterator age, errors, dead letters (DeadLetters by query) and failed batches', () => {
     const [functionId] = resource(template, FUNCTION, 'PageViewsQueryFunction');
     const [queueId] = resource(template, 'AWS::SQS::Queue');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Namespace: 'AWS/Lambda',
@@ -310,6 +318,7 @@ describe('StreamingQuery props', () => {
         deadLetterExpiration: Duration.days(3),
         lateRowsExpiration: Duration.days(4),
         lateRows: false,
+        gapCheck: false,
         progressExpiration: Duration.days(2),
         metricsNamespace: 'analytics',
         alarms: {
@@ -320,6 +329,7 @@ describe('StreamingQuery props', () => {
           batchFailures: 2,
           stuckShardPeriods: 4,
           lateRows: 50,
+          gapRecords: 20,
         },
         heartbeatRate: Duration.minutes(5),
       }),
@@ -338,6 +348,7 @@ describe('StreamingQuery props', () => {
       MetricName: 'RowsDroppedByWatermark',
       Threshold: 50,
     });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'GapRecords', Threshold: 20 });
     template.hasResourceProperties(ESM, {
       BatchSize: 100,
       MaximumBatchingWindowInSeconds: 5,
@@ -358,6 +369,7 @@ describe('StreamingQuery props', () => {
           SLUICE_RESERVE_MS: '20000',
           SLUICE_MAX_RECORDS_PER_BATCH: '250',
           SLUICE_LATE_ROWS: 'off',
+          SLUICE_GAP_CHECK: 'off',
           POWERTOOLS_METRICS_NAMESPACE: 'analytics',
         }),
       },

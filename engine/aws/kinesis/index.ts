@@ -19,6 +19,8 @@ export {
 } from './edge-limits.js';
 export { KinesisRangeMismatchError, KinesisRequestError, KinesisSourceConfigError } from './errors.js';
 export { type EventTimeResult, parseEventTime } from './event-time-value.js';
+export { createGapFetch, type FetchGap, type GapFetch, type GapFetchOptions } from './gap-fetch.js';
+export { DEFAULT_MAX_GAP_RECORDS, fillGap, type GapFill, type InputGap } from './gap-fill.js';
 export {
   HEARTBEAT_FORMAT_VERSION,
   HEARTBEAT_PARTITION_KEY,

@@ -4,6 +4,8 @@ import type { BatchSource } from '../../runtime/stream-execution.js';
 import type { Row } from '../../types.js';
 import type { RecordDecoder } from './decode-record.js';
 import { KinesisRangeMismatchError, KinesisSourceConfigError } from './errors.js';
+import type { FetchGap } from './gap-fetch.js';
+import { DEFAULT_MAX_GAP_RECORDS, fillGap, type InputGap } from './gap-fill.js';
 import { isHeartbeat } from './heartbeat.js';
 import {
   compareSequenceNumbers,
@@ -46,6 +48,16 @@ export interface KinesisBatchSourceOptions {
   readonly maxRecordsPerBatch?: number;
   /** For error messages. */
   readonly shardId?: string;
+  /**
+   * Reads what Kinesis holds between the committed position and the event (see `fillGap`): with
+   * it, records Lambda never delivered are found and processed before the event's. Without it the
+   * next batch starts at whatever the event delivered.
+   */
+  readonly fetchGap?: FetchGap;
+  /** Cap on the records read back for one gap per invocation. @default {@link DEFAULT_MAX_GAP_RECORDS} */
+  readonly maxGapRecords?: number;
+  /** Told about a gap found (for logs, metrics and progress). */
+  readonly onGap?: (gap: InputGap) => void;
 }
 
 /**
@@ -65,16 +77,28 @@ export interface KinesisBatchSourceOptions {
  * decode held in sequence order → rows per source, dead letters; heartbeats dropped
  * ```
  * The same range therefore always decodes the same records into the same rows.
+ *
+ * The committed position, not the event, decides where a new batch starts: before the first new
+ * batch of an invocation, when the event holds nothing at or before the committed record, the
+ * records Kinesis holds in between and Lambda never delivered are read and processed first
+ * (`fetchGap`, see `fillGap`).
  */
 export class KinesisBatchSource implements BatchSource {
-  private readonly records: readonly ShardRecord[];
+  private records: readonly ShardRecord[];
   /** The records' sequence numbers (ascending, like `records`), for binary searches. */
-  private readonly keys: readonly SequenceNumber[];
+  private keys: readonly SequenceNumber[];
+  /** Whether the first new batch looked for a gap (later batches of the invocation follow on). */
+  private gapChecked = false;
 
   constructor(private readonly options: KinesisBatchSourceOptions) {
     if (options.maxRecordsPerBatch !== undefined && !(options.maxRecordsPerBatch >= 1)) {
       throw new KinesisSourceConfigError(
         `maxRecordsPerBatch must be at least 1 (got ${options.maxRecordsPerBatch}); leave it out for one batch per invocation.`,
+      );
+    }
+    if (options.maxGapRecords !== undefined && !(options.maxGapRecords >= 1)) {
+      throw new KinesisSourceConfigError(
+        `maxGapRecords must be at least 1 (got ${options.maxGapRecords}); leave it out for ${DEFAULT_MAX_GAP_RECORDS}.`,
       );
     }
     const ordered = orderBySequenceNumber(
@@ -92,6 +116,7 @@ export class KinesisBatchSource implements BatchSource {
   }
 
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
+    await this.checkGap(committed);
     const pending = this.recordsAfter(committed);
     const limit = this.options.maxRecordsPerBatch ?? Number.POSITIVE_INFINITY;
     let lastData = -1;
@@ -149,6 +174,29 @@ export class KinesisBatchSource implements BatchSource {
       };
     };
     return { rows, deadLetters, originOf };
+  }
+
+  /**
+   * Once per invocation, before its first new batch: records between the committed position and
+   * the event that Lambda never delivered are put in front of the event's (see `fillGap`).
+   */
+  private async checkGap(committed: Offsets): Promise<void> {
+    if (this.gapChecked || this.options.fetchGap === undefined) return;
+    const seq = readShardOffset(committed)?.seq;
+    // No committed position (a new query, or a shard that adopted its parents): nothing to follow.
+    if (seq === undefined) return;
+    const filled = await fillGap(
+      this.records,
+      this.keys,
+      seq,
+      this.options.fetchGap,
+      this.options.maxGapRecords ?? DEFAULT_MAX_GAP_RECORDS,
+    );
+    this.gapChecked = true;
+    if (filled.gap === undefined) return;
+    this.records = filled.records;
+    this.keys = filled.records.map((record) => record.sequenceNumber);
+    this.options.onGap?.(filled.gap);
   }
 
   /** The records of the range: this invocation's if it holds them all, else read back from Kinesis. */

@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { QueryProgress } from '../../runtime/progress.js';
 import type { IsolationReport } from '../../runtime/stream-execution.js';
+import type { InputGap } from '../kinesis/index.js';
 
 /**
  * The handler's metrics (Powertools EMF, dimensions `service` and `query`), each with the alarm
@@ -15,7 +16,8 @@ import type { IsolationReport } from '../../runtime/stream-execution.js';
  * | `BatchFailures` | invocation whose batch failed (Lambda retries it) | batch failures |
  * | `PoisonRecords` | rows set aside by poison isolation | (counted in `DeadLetters` when committed) |
  * | `StalledInvocations` | invocation that left records waiting and committed nothing | stuck shard |
- * | `LostRecords` | records past the committed position that Kinesis no longer holds | lost records |
+ * | `GapRecords` | records Lambda never delivered, found after the committed position and processed | input gaps |
+ * | `GapsPastRetention` | a gap whose start Kinesis no longer holds: records before it may be lost | input gaps (GapRecords moves too) |
  */
 export const METRICS = {
   inputRows: 'InputRows',
@@ -28,7 +30,8 @@ export const METRICS = {
   batchFailures: 'BatchFailures',
   poisonRecords: 'PoisonRecords',
   stalledInvocations: 'StalledInvocations',
-  lostRecords: 'LostRecords',
+  gapRecords: 'GapRecords',
+  gapsPastRetention: 'GapsPastRetention',
 } as const;
 
 export interface Observability {
@@ -103,4 +106,20 @@ export function reportStall(
 ): void {
   to.logger?.warn('no batch committed while records wait', where);
   to.metrics?.addMetric(METRICS.stalledInvocations, MetricUnit.Count, 1);
+}
+
+/**
+ * Records Lambda never delivered, found between the committed position and the event: they are
+ * processed now, but they mean the event source mapping gave up on them (see the on-failure queue)
+ * or is wired without batch item failures.
+ */
+export function reportGap(gap: InputGap, where: { query: string; shardId: string }, to: Observability): void {
+  to.logger?.warn(
+    gap.pastRetention
+      ? 'records after the committed position were not delivered, and Kinesis no longer holds the committed record: records before the oldest held one may be lost'
+      : 'records after the committed position were not delivered; read back from Kinesis and processed',
+    { ...where, gap },
+  );
+  to.metrics?.addMetric(METRICS.gapRecords, MetricUnit.Count, gap.records);
+  if (gap.pastRetention) to.metrics?.addMetric(METRICS.gapsPastRetention, MetricUnit.Count, 1);
 }

@@ -19,9 +19,11 @@ import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.j
 import { DynamoDbStateStore } from '../dynamodb/dynamodb-state-store.js';
 import {
   committedSequenceNumber,
+  createGapFetch,
   createRecordDecoder,
   createRefetch,
   fromLambdaRecord,
+  type InputGap,
   KinesisBatchSource,
   type RecordDecoderOptions,
   shardIdOf,
@@ -38,7 +40,7 @@ import { keyColumnsOf } from '../s3/upsert.js';
 import { S3StateObjects } from '../s3-state/s3-state-objects.js';
 import { PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
-import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
+import { reportBatch, reportFailure, reportGap, reportIsolation, reportStall } from './invocation-metrics.js';
 import { twoStageHandler } from './two-stage-handler.js';
 
 /** Where and how a query runs on Lambda. Environment parsing happens in `functions/`, not here. */
@@ -85,6 +87,17 @@ export interface KinesisHandlerOptions
    * and sets `SLUICE_EXCHANGE_STREAM`. Required for such a query, ignored otherwise.
    */
   readonly exchangeStream?: string;
+  /**
+   * Gap detection: when an event holds nothing at or before the committed position, read what
+   * Kinesis holds in between (one GetShardIterator and one GetRecords of two records when nothing
+   * is missing) and process records Lambda never delivered (discarded after its retries or maximum
+   * record age, or a mapping without batch item failures) before the event's. A gap found is
+   * logged, counted (`GapRecords`, `GapsPastRetention`) and named in the batch's progress
+   * (`inputGap`). `false` trusts the event source mapping. @default true
+   */
+  readonly gapCheck?: boolean;
+  /** Records read back for one gap per invocation; the rest the next invocation reads. @default 10_000 */
+  readonly maxGapRecords?: number;
   /** Allow a stateful query with no declared partition key, for streams with exactly one shard. */
   readonly singleShard?: boolean;
   /**
@@ -199,15 +212,21 @@ function shardHandler(
     streamArn: string,
     records: KinesisStreamEvent['Records'],
     adopt?: () => Promise<CommittedBatch | undefined>,
+    onGap?: (gap: InputGap) => void,
   ) => {
     const checkpoints = checkpointsOf(shardId);
+    const kinesis = { client: options.clients.kinesis, stream: streamArn, shardId };
     return new StreamExecution({
       query,
       source: new KinesisBatchSource({
         records,
         decode,
         shardId,
-        refetch: createRefetch({ client: options.clients.kinesis, stream: streamArn, shardId }),
+        refetch: createRefetch(kinesis),
+        ...(onGap === undefined || options.gapCheck === false
+          ? {}
+          : { fetchGap: createGapFetch(kinesis), onGap }),
+        ...(options.maxGapRecords === undefined ? {} : { maxGapRecords: options.maxGapRecords }),
         ...(options.maxRecordsPerBatch === undefined
           ? {}
           : { maxRecordsPerBatch: options.maxRecordsPerBatch }),
@@ -272,10 +291,21 @@ function shardHandler(
       kinesisCounted = true;
     }
     let adopted: { adoption: Adoption; shards: StreamShards } | undefined;
-    const execution = executionOf(shardId, streamArn, records, async () => {
-      adopted = await adoptFromParents(shardId, streamArn);
-      return adopted?.adoption.committed;
-    });
+    // A gap found before the first new batch: reported now, named in that batch's progress.
+    let gap: InputGap | undefined;
+    const execution = executionOf(
+      shardId,
+      streamArn,
+      records,
+      async () => {
+        adopted = await adoptFromParents(shardId, streamArn);
+        return adopted?.adoption.committed;
+      },
+      (found) => {
+        gap = found;
+        reportGap(found, { query: query.name, shardId }, options);
+      },
+    );
     requests.take();
     let committedBatches = 0;
     let next: string | undefined;
@@ -284,7 +314,12 @@ function shardHandler(
         const outcome = await execution.runNextBatch();
         if (outcome === undefined) break;
         committedBatches++;
-        const progress: QueryProgress = { ...outcome.progress, requests: requests.take() };
+        const progress: QueryProgress = {
+          ...outcome.progress,
+          requests: requests.take(),
+          ...(gap === undefined ? {} : { inputGap: { ...gap } }),
+        };
+        gap = undefined;
         await progressWriter.write(progress);
         reportBatch(progress, options);
       }
