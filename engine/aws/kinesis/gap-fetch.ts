@@ -88,13 +88,17 @@ export function createGapFetch(options: GapFetchOptions): FetchGap {
         throw new KinesisRequestError('GetShardIterator', cause, context);
       });
     }
-    for (let page = 0; iterator !== undefined && page < maxPages; page++) {
+    // Page 0 is a probe of two records (the committed one and its successor): in the usual case
+    // the successor is the event's first record and nothing more is read. Reading a full page
+    // here would re-read the whole delivered batch and spend the shard's 2 MB/s read throughput,
+    // which the event source mapping shares.
+    for (let page = 0; iterator !== undefined && page <= maxPages; page++) {
       let response: GetRecordsCommandOutput;
       try {
         response = await options.client.send(
           new GetRecordsCommand({
             ShardIterator: iterator,
-            Limit: Math.min(limit - records.length + 2, MAX_RECORDS_PER_CALL),
+            Limit: page === 0 ? 2 : Math.min(limit - records.length + 2, MAX_RECORDS_PER_CALL),
           }),
         );
       } catch (error) {

@@ -171,6 +171,29 @@ describe('records Lambda never delivered after the committed position', () => {
     expect((await run.progress()).every((p) => p.inputGap === undefined)).toBe(true);
   });
 
+  it('contiguous events cost a probe of two records, not a re-read of the delivered batch', async () => {
+    const run = await setUp('gap-probe', ids(0, 30).map(item));
+    const limits: Array<number | undefined> = [];
+    const kinesis = emulators.clients.kinesis;
+    kinesis.middlewareStack.add(
+      (next, handlerContext) => async (args) => {
+        if (handlerContext.commandName === 'GetRecordsCommand')
+          limits.push((args.input as { Limit?: number }).Limit);
+        return next(args);
+      },
+      { step: 'initialize', name: 'gapProbeSpy' },
+    );
+    try {
+      await run.handler(run.event(run.records.slice(0, 10)), context);
+      await run.handler(run.event(run.records.slice(10, 30)), context);
+    } finally {
+      kinesis.middlewareStack.remove('gapProbeSpy');
+    }
+    expect(await run.ids()).toEqual(ids(0, 30));
+    expect(run.gapRecords()).toBe(0);
+    expect(limits).toEqual([2]);
+  });
+
   it('with gapCheck off the event source mapping is trusted: the skipped records are not processed', async () => {
     const run = await setUp('gap-off', ids(0, 6).map(item), { gapCheck: false });
     const { records } = run;
