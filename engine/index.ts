@@ -1,7 +1,7 @@
 // The engine's public surface. It imports nothing from AWS: the same query runs in unit tests,
 // in the local runner and in Lambda.
 
-export { Column, type ColumnLike, col, expr, lit } from './api/column.js';
+export { Column, type ColumnLike, col, expr, lit, SortColumn, type SortItem } from './api/column.js';
 export {
   DataStream,
   GroupedStream,

@@ -1,5 +1,6 @@
 import type { BinaryOperator, CastType, Expression, Literal } from '../plan/expressions/expression.js';
 import { outputName, sqlText } from '../plan/expressions/sql-text.js';
+import type { SortOrder } from '../plan/nodes.js';
 import { parseExpression } from '../sql/parse-expression.js';
 
 /** A column or a literal value where a column is expected (`col('x').gt(5)`). */
@@ -141,6 +142,21 @@ export class Column<Name extends string = string> {
     return new Column({ ...base, otherwise: toExpr(value) });
   }
 
+  /** Ascending sort key, NULLs first (Spark's default for ascending). */
+  asc(): SortColumn {
+    return new SortColumn({ expr: this.expr, ascending: true, nullsFirst: true });
+  }
+  asc_nulls_last(): SortColumn {
+    return new SortColumn({ expr: this.expr, ascending: true, nullsFirst: false });
+  }
+  /** Descending sort key, NULLs last (Spark's default for descending). */
+  desc(): SortColumn {
+    return new SortColumn({ expr: this.expr, ascending: false, nullsFirst: false });
+  }
+  desc_nulls_first(): SortColumn {
+    return new SortColumn({ expr: this.expr, ascending: false, nullsFirst: true });
+  }
+
   toString(): string {
     return sqlText(this.expr);
   }
@@ -148,6 +164,21 @@ export class Column<Name extends string = string> {
   private binary(op: BinaryOperator, other: ColumnLike): Column {
     return new Column({ kind: 'binary', op, left: this.expr, right: toExpr(other) });
   }
+}
+
+/** A sort key for `orderBy` / `sort`: `col('n').desc()`, `F.asc('page')`. */
+export class SortColumn {
+  constructor(readonly order: SortOrder) {}
+}
+
+/** A sort key: a column name or expression (ascending), or an explicit `asc()` / `desc()`. */
+export type SortItem = string | Column | SortColumn;
+
+/** The plan's sort order for a sort key. */
+export function sortOrderOf(item: SortItem): SortOrder {
+  if (item instanceof SortColumn) return item.order;
+  const column = typeof item === 'string' ? expr(item) : item;
+  return column.asc().order;
 }
 
 const unaliased = (expr: Expression): Expression => (expr.kind === 'alias' ? unaliased(expr.operand) : expr);

@@ -11,7 +11,7 @@ import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
 import { defaultViews, type TempViews } from '../sql/catalog.js';
 import { parseDuration } from '../time/duration.js';
 import type { Duration, Row, TimeWindow } from '../types.js';
-import { Column as ColumnExpression, expr as parseExpr } from './column.js';
+import { Column as ColumnExpression, expr as parseExpr, type SortItem, sortOrderOf } from './column.js';
 import {
   aggregationPlan,
   type Grouping,
@@ -281,6 +281,31 @@ export class DataStream<T extends object = Row> {
       on: options.on ?? [],
       how: type,
     });
+  }
+
+  /**
+   * Sorts the output (Spark's `orderBy` / `sort`): only the complete result table of an
+   * aggregation in complete mode, as in Spark — the checker rejects it anywhere else. Keys are
+   * names, expressions or `col('n').desc()`.
+   */
+  orderBy(...items: SortItem[]): DataStream<T> {
+    return new DataStream<T>({ kind: 'sort', child: this.plan, orders: items.map(sortOrderOf) });
+  }
+
+  sort(...items: SortItem[]): DataStream<T> {
+    return this.orderBy(...items);
+  }
+
+  /** The first `n` rows of the output (complete mode; Spark also runs it in append mode, see docs). */
+  limit(n: number): DataStream<T> {
+    if (!Number.isInteger(n) || n < 0)
+      throw new InvalidQueryError('INVALID_LIMIT', `limit(${n}) needs a whole number ≥ 0.`, { n });
+    return new DataStream<T>({ kind: 'limit', child: this.plan, n });
+  }
+
+  /** Spark's `Dataset.distinct()`: `dropDuplicates()` over whole rows. */
+  distinct(): DataStream<T> {
+    return this.dropDuplicates();
   }
 
   /** All rows of this stream and the others; each keeps its own watermark (global = min). */

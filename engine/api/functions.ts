@@ -1,6 +1,6 @@
 import type { AggregateName, Expression } from '../plan/expressions/expression.js';
 import type { Duration } from '../types.js';
-import { Column, type ColumnLike, col, expr, lit, toExpr } from './column.js';
+import { Column, type ColumnLike, col, expr, lit, type SortColumn, toExpr } from './column.js';
 
 /** A column given by name (as Spark's functions accept `"ts"` or `col("ts")`). */
 type ColumnRef = Column | string;
@@ -80,4 +80,7 @@ export const F = {
   approx_count_distinct: (value: ColumnRef, rsd?: number): Column =>
     aggregate('approx_count_distinct', rsd === undefined ? [ref(value)] : [ref(value), lit(rsd).expr]),
   collect_list: (value: ColumnRef): Column => aggregate('collect_list', [ref(value)]),
+  // sort keys, for orderBy
+  asc: (value: ColumnRef): SortColumn => new Column(ref(value)).asc(),
+  desc: (value: ColumnRef): SortColumn => new Column(ref(value)).desc(),
 };

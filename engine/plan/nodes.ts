@@ -151,6 +151,31 @@ export interface StreamJoinNode {
   readonly condition?: Expression;
 }
 
+/** One sort key (Spark's `SortOrder`): ascending puts NULLs first by default, descending last. */
+export interface SortOrder {
+  readonly expr: Expression;
+  readonly ascending: boolean;
+  readonly nullsFirst: boolean;
+}
+
+/**
+ * `orderBy` / `sort` / SQL `ORDER BY`: sorts each batch's output. Only the complete result table
+ * of an aggregation (complete mode) is a whole table to sort; the checker rejects it elsewhere, as
+ * Spark's does.
+ */
+export interface SortNode {
+  readonly kind: 'sort';
+  readonly child: PlanNode;
+  readonly orders: readonly SortOrder[];
+}
+
+/** `limit(n)` / SQL `LIMIT n`: the first `n` rows of each batch's (complete) output. */
+export interface LimitNode {
+  readonly kind: 'limit';
+  readonly child: PlanNode;
+  readonly n: number;
+}
+
 export interface UnionNode {
   readonly kind: 'union';
   readonly children: readonly PlanNode[];
@@ -160,7 +185,15 @@ export type StatelessNode = MapNode | FilterNode | FlatMapNode | SelectNode | Pr
 export type StatefulNode = AggregateNode | DedupNode | GroupsWithStateNode | StreamJoinNode;
 
 /** A node of the logical plan. Plans are immutable trees built by the `DataStream` API. */
-export type PlanNode = SourceNode | StatelessNode | WatermarkNode | StatefulNode | StaticJoinNode | UnionNode;
+export type PlanNode =
+  | SourceNode
+  | StatelessNode
+  | WatermarkNode
+  | StatefulNode
+  | StaticJoinNode
+  | UnionNode
+  | SortNode
+  | LimitNode;
 
 /** The children of a node, left to right. */
 export function childrenOf(node: PlanNode): readonly PlanNode[] {

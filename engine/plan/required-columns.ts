@@ -18,6 +18,7 @@ import type { PlanNode } from './nodes.js';
  * aggregate                 its grouping columns ∪ the columns its aggregates read (`reads`;
  *                           an aggregate without `reads` needs every column)
  * staticJoin(on)            what its consumer needs ∪ on
+ * sort(orders) / limit      what its consumer needs (∪ the columns the sort keys read)
  * union                     what its consumer needs, from every child
  * dedup, groupsWithState,
  * streamJoin                every column (whole rows reach state or the output)
@@ -89,5 +90,9 @@ function childNeeds(
         [node.left, ALL],
         [node.right, ALL],
       ];
+    case 'sort':
+      return [[node.child, plus(node.orders.flatMap((order) => referencedColumns(order.expr)))]];
+    case 'limit':
+      return [[node.child, needed === undefined ? ALL : new Set(needed)]];
   }
 }

@@ -5,6 +5,7 @@ import { compileDedup } from '../operators/dedup/compile-dedup.js';
 import { compileGroupsWithState } from '../operators/groups-with-state/groups-with-state-exec.js';
 import { compileStaticJoin } from '../operators/join/static-join-exec.js';
 import { compileStreamJoin } from '../operators/join/stream-join-exec.js';
+import { LimitExec, SortExec } from '../operators/sort-limit.js';
 import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
@@ -91,6 +92,10 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
       }
       case 'union':
         return new UnionExec(node.children.map(compile));
+      case 'sort':
+        return new SortExec(compile(node.child), node.orders);
+      case 'limit':
+        return new LimitExec(compile(node.child), node.n);
       case 'aggregate': {
         const child = compile(node.child);
         const Exec = node.keys.some((key) => key.kind === 'session') ? SessionWindowExec : AggregateExec;

@@ -22,6 +22,8 @@ export function watermarkedColumnsOf(node: PlanNode): ReadonlySet<string> {
     case 'flatMap':
     case 'dedup':
     case 'staticJoin':
+    case 'sort':
+    case 'limit':
       return watermarkedColumnsOf(node.child);
     case 'select': {
       const inner = watermarkedColumnsOf(node.child);

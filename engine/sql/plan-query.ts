@@ -1,9 +1,10 @@
 import { aggregationPlan, groupingPlan, projectPlan, wherePlan } from '../api/expression-plans.js';
 import { ExpressionError } from '../plan/expressions/errors.js';
 import { type Expression, hasAggregate } from '../plan/expressions/expression.js';
+import { outputName } from '../plan/expressions/sql-text.js';
 import { streamJoinNode } from '../plan/joins/join-plan.js';
 import { knownColumnsOf, resolveJoinCondition } from '../plan/joins/resolve-condition.js';
-import type { JoinType, PlanNode } from '../plan/nodes.js';
+import type { JoinType, PlanNode, SortOrder } from '../plan/nodes.js';
 import type { TempViews } from './catalog.js';
 import { selectItem } from './parse-expression.js';
 import { parseStatements, type SqlAst } from './sql-parser.js';
@@ -14,7 +15,9 @@ import { errorAt, type SqlSource, tagOf, toExpression } from './to-expression.js
  * builds for it, so the same checker, fingerprint and runtime apply:
  * `FROM v` is the view's plan, `WHERE` a `where`, `GROUP BY` (or aggregates in the select list)
  * an aggregation planned like `groupBy(...).agg(...)`, `HAVING` a `where` over its result, the
- * select list a projection; `FROM (SELECT ...)` nests. Anything else is an {@link ExpressionError}
+ * select list a projection, `SELECT DISTINCT` an aggregation over the output columns, `ORDER BY` a
+ * `sort` and `LIMIT` a `limit` (which the checker allows in complete mode only);
+ * `FROM (SELECT ...)` nests. Anything else is an {@link ExpressionError}
  * pointing at the clause.
  */
 export function planSql(text: string, views: TempViews): PlanNode {
@@ -32,19 +35,63 @@ function planQuery(query: SqlAst, source: SqlSource, views: TempViews): PlanNode
       query.with,
       source,
     );
-  if (query.order_by) throw errorAt('ORDER BY is not supported on streams yet.', query.order_by, source);
-  if (query.limit_clause) throw errorAt('LIMIT is not supported on streams yet.', query.limit_clause, source);
   const body = query.body;
+  let plan: PlanNode;
   switch (tagOf(body)) {
     case 'Select':
-      return planSelect(body.Select, source, views);
+      plan = planSelect(body.Select, source, views);
+      break;
     case 'Query':
-      return planQuery(body.Query, source, views);
+      plan = planQuery(body.Query, source, views);
+      break;
     case 'SetOperation':
-      return planUnion(body.SetOperation, source, views);
+      plan = planUnion(body.SetOperation, source, views);
+      break;
     default:
       throw errorAt(`Unsupported query (${tagOf(body)}).`, body, source);
   }
+  if (query.order_by) plan = { kind: 'sort', child: plan, orders: sortOrders(query.order_by, source) };
+  if (query.limit_clause) plan = { kind: 'limit', child: plan, n: limitOf(query.limit_clause, source) };
+  return plan;
+}
+
+/**
+ * `ORDER BY e [ASC|DESC] [NULLS FIRST|LAST], ...` over the select list's output columns (names or
+ * aliases), with Spark's defaults: ascending, NULLs first when ascending and last when descending.
+ * Whether a sort may run at all is the checker's call (complete mode after an aggregation).
+ */
+function sortOrders(orderBy: SqlAst, source: SqlSource): SortOrder[] {
+  const kind = orderBy.kind ?? {};
+  if (!('Expressions' in kind)) throw errorAt('ORDER BY ALL is not supported.', orderBy, source);
+  return (kind.Expressions as SqlAst[]).map((item) => {
+    const e = toExpression(item.expr, source);
+    if (hasAggregate(e))
+      throw errorAt(
+        'ORDER BY an aggregate: name it in the select list (count(*) AS n) and order by the name.',
+        item.expr,
+        source,
+      );
+    if (e.kind === 'literal')
+      throw errorAt('ORDER BY a position or constant: order by a column name or alias.', item.expr, source);
+    const ascending = item.options?.asc ?? true;
+    const nullsFirst = item.options?.nulls_first ?? ascending;
+    return { expr: e, ascending, nullsFirst };
+  });
+}
+
+/** `LIMIT n` (a whole number); `OFFSET` is rejected, as Spark rejects it on streams. */
+function limitOf(clause: SqlAst, source: SqlSource): number {
+  const limitOffset = clause.LimitOffset;
+  if (limitOffset === undefined || limitOffset.offset || (limitOffset.limit_by ?? []).length > 0)
+    throw errorAt('Only LIMIT n is supported on streams (no OFFSET, no LIMIT BY).', clause, source);
+  const value =
+    limitOffset.limit === null || limitOffset.limit === undefined
+      ? undefined
+      : toExpression(limitOffset.limit, source);
+  const n = value?.kind === 'literal' ? value.value : undefined;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+    throw errorAt('LIMIT takes a whole number ≥ 0.', clause, source);
+  return n;
 }
 
 /** `UNION ALL` is a stream union; `UNION` (distinct) would need unbounded state, as in Spark. */
@@ -59,8 +106,8 @@ function planUnion(op: SqlAst, source: SqlSource, views: TempViews): PlanNode {
 function planSelect(select: SqlAst, outer: SqlSource, views: TempViews): PlanNode {
   for (const clause of ['qualify', 'prewhere'] as const)
     if (select[clause]) throw errorAt(`${clause.toUpperCase()} is not supported.`, select[clause], outer);
-  if (select.distinct)
-    throw errorAt('SELECT DISTINCT is not supported on streams yet; use GROUP BY.', select, outer);
+  if (select.distinct !== null && select.distinct !== undefined && select.distinct !== 'Distinct')
+    throw errorAt('SELECT DISTINCT ON is not supported.', select, outer);
   const from: SqlAst[] = select.from ?? [];
   if (from.length !== 1) {
     throw new ExpressionError(
@@ -80,6 +127,15 @@ function planSelect(select: SqlAst, outer: SqlSource, views: TempViews): PlanNod
   const items: Expression[] = select.projection.map((item: SqlAst) => selectItem(item, source));
   const groupBy = groupByExpressions(select.group_by, source);
   const aggregated = groupBy.length > 0 || items.some(hasAggregate) || select.having;
+  if (select.distinct === 'Distinct') {
+    if (aggregated)
+      throw errorAt(
+        'SELECT DISTINCT with GROUP BY or aggregates would be a second aggregation; drop DISTINCT (the groups are distinct already).',
+        select,
+        outer,
+      );
+    return distinctPlan(plan, items, outer);
+  }
   if (!aggregated) {
     if (items.length === 1 && items[0]!.kind === 'star') return plan;
     return projectPlan(plan, items);
@@ -99,6 +155,26 @@ function planSelect(select: SqlAst, outer: SqlSource, views: TempViews): PlanNod
   });
   const filtered = wherePlan(withHaving, { kind: 'column', name: HAVING_COLUMN });
   return { kind: 'project', child: filtered, keepInput: true, drop: [HAVING_COLUMN], columns: [] };
+}
+
+/**
+ * `SELECT DISTINCT a, b`: as Spark (`ReplaceDistinctWithAggregate`), an aggregation grouped by every
+ * output column with no aggregates, so the checker treats it as one (append mode needs a
+ * watermarked column among them; complete and update output the distinct rows).
+ */
+function distinctPlan(input: PlanNode, items: readonly Expression[], source: SqlSource): PlanNode {
+  if (items.some((item) => item.kind === 'star'))
+    throw new ExpressionError('SELECT DISTINCT * needs the columns named: SELECT DISTINCT a, b.', {
+      text: source.text,
+    });
+  const projected = projectPlan(input, items);
+  const columns = items.map(outputName);
+  return {
+    kind: 'aggregate',
+    child: projected,
+    keys: columns.map((column) => ({ kind: 'column', column })),
+    aggregates: {},
+  };
 }
 
 /** The select list's hidden column holding the HAVING condition until it is filtered on. */

@@ -29,7 +29,9 @@ function canonicalKey(value: unknown): string {
  * columns of the aggregation at the top of the plan (`window` for a window key, `session_window`
  * for a session key), looking through filters and watermarks, and through selections that keep
  * them. `undefined` when the plan does not say (maps, flatMaps and groupsWithState functions
- * shape their own rows): give the sink `keyColumns` yourself then.
+ * shape their own rows): give the sink `keyColumns` yourself then. Also `undefined` under a
+ * `limit`: a row that left the first n stays in a newest-row-per-key table, so only each batch's
+ * output (the log view of the newest batch) is the limited result.
  *
  * @example keyColumnsOf(query.plan) // ['window', 'word'] for groupBy(window('ts', '1 minute'), 'word')
  */
@@ -38,7 +40,8 @@ export function keyColumnsOf(plan: PlanNode): string[] | undefined {
   // Each projection above the aggregation, as a renaming of key columns: output name → input name.
   const renamings: ((column: string) => string | undefined)[] = [];
   for (;;) {
-    if (node.kind === 'filter' || node.kind === 'where' || node.kind === 'watermark') node = node.child;
+    if (node.kind === 'filter' || node.kind === 'where' || node.kind === 'watermark' || node.kind === 'sort')
+      node = node.child;
     else if (node.kind === 'select') {
       const columns = node.columns;
       renamings.push((column) => (columns.includes(column) ? column : undefined));

@@ -101,6 +101,8 @@ export function watermarkDelayOf(node: PlanNode, column: string): number | undef
     case 'flatMap':
     case 'dedup':
     case 'staticJoin':
+    case 'sort':
+    case 'limit':
       return watermarkDelayOf(node.child, column);
   }
 }

@@ -1,5 +1,6 @@
 import type { QueryDefinition } from '../../api/writer.js';
 import type { SinkSpec } from '../../sinks/sink.js';
+import { sqlText } from '../expressions/sql-text.js';
 import type { GroupingKey, PlanNode } from '../nodes.js';
 import { childrenOf } from '../nodes.js';
 import { planStages } from './plan-stages.js';
@@ -70,6 +71,10 @@ function describe(node: PlanNode, exchange: string | undefined): string {
       return `Select [${node.columns.join(', ')}]`;
     case 'union':
       return 'Union';
+    case 'sort':
+      return `Sort [${node.orders.map((o) => `${sqlText(o.expr)} ${o.ascending ? 'ASC' : 'DESC'} NULLS ${o.nullsFirst ? 'FIRST' : 'LAST'}`).join(', ')}]`;
+    case 'limit':
+      return `Limit ${node.n}`;
     default:
       return node.kind.charAt(0).toUpperCase() + node.kind.slice(1);
   }

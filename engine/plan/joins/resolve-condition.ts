@@ -50,6 +50,8 @@ export function knownColumnsOf(node: PlanNode): KnownColumns {
     case 'where':
     case 'filter':
     case 'dedup':
+    case 'sort':
+    case 'limit':
       return knownColumnsOf(node.child);
     case 'staticJoin': {
       const inner = knownColumnsOf(node.child);

@@ -11,6 +11,7 @@ import { statefulOperatorsFollowPartitionKey } from './partitioning.js';
 import { queryNameIsSafe } from './query-name.js';
 import { sessionWindowNotInUpdateMode } from './session-window-update-mode.js';
 import { partitionColumnsAreUsable } from './sink-options.js';
+import { limitOnlyInCompleteMode, sortOnlyOnCompleteAggregation } from './sort-limit.js';
 import {
   chainedStatefulOperatorsNeedAppend,
   noAggregationAfterUpdatingStateFunction,
@@ -55,6 +56,8 @@ export const RULES: readonly CheckerRule[] = [
   { name: 'OUTER_STREAM_JOIN_WITHOUT_TIME_RANGE', check: outerStreamJoinHasTimeRange },
   { name: 'COMPLETE_MODE_WITHOUT_AGGREGATION', check: completeNeedsAggregation },
   { name: 'APPEND_AGGREGATION_WITHOUT_WATERMARK', check: appendAggregationNeedsWatermark },
+  { name: 'SORT_NOT_ON_COMPLETE_AGGREGATION', check: sortOnlyOnCompleteAggregation },
+  { name: 'LIMIT_NOT_IN_COMPLETE_MODE', check: limitOnlyInCompleteMode },
   { name: 'MAP_GROUPS_WITH_STATE_NOT_IN_UPDATE_MODE', check: mapGroupsWithStateNeedsUpdate },
   { name: 'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH', check: flatMapGroupsWithStateModeMatches },
   { name: 'STREAM_JOIN_NOT_IN_APPEND_MODE', check: streamJoinNeedsAppend },

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  col,
   type DataStream,
   GroupStateTimeout,
   InvalidQueryError,
@@ -496,6 +497,35 @@ describe('the partitioning contract', () => {
         'append',
       ).build(),
     ).not.toThrow();
+  });
+});
+
+describe('sort and limit (Spark: sort only on an aggregation in complete mode; no limit in update mode)', () => {
+  const perPage = () => clicks().groupBy('user').count();
+  it('SORT_NOT_ON_COMPLETE_AGGREGATION', () => {
+    expectRule(
+      'SORT_NOT_ON_COMPLETE_AGGREGATION',
+      () => write(clicks().orderBy('price'), 'append', 'sorted').build(),
+      "Query 'sorted' sorts a stream in append mode without an aggregation",
+    );
+    expectRule('SORT_NOT_ON_COMPLETE_AGGREGATION', () =>
+      write(perPage().orderBy(col('count').desc()), 'update').build(),
+    );
+    // Sorting below the aggregation is never on complete data.
+    expectRule('SORT_NOT_ON_COMPLETE_AGGREGATION', () =>
+      write(clicks().orderBy('price').groupBy('user').count(), 'complete').build(),
+    );
+    expect(() => write(perPage().orderBy(col('count').desc()).limit(3), 'complete').build()).not.toThrow();
+  });
+
+  it('LIMIT_NOT_IN_COMPLETE_MODE', () => {
+    expectRule(
+      'LIMIT_NOT_IN_COMPLETE_MODE',
+      () => write(perPage().limit(3), 'update', 'top').build(),
+      "Query 'top' uses limit(3) in update mode",
+    );
+    expectRule('LIMIT_NOT_IN_COMPLETE_MODE', () => write(clicks().limit(3), 'append').build(), 'per shard');
+    expect(() => write(perPage().limit(3), 'complete').build()).not.toThrow();
   });
 });
 

@@ -152,4 +152,17 @@ describe('upsert reading', () => {
       .build();
     expect(keyColumnsOf(dropped.plan)).toBeUndefined();
   });
+
+  it('keeps key columns under ORDER BY, but not under LIMIT (a row that left the top n would stay in the table)', () => {
+    const views = new TempViews();
+    readStream<{ word: string; ts: number }>('words').createOrReplaceTempView('words', views);
+    const sorted = sql('SELECT word, count(*) AS n FROM words GROUP BY word ORDER BY n DESC', views)
+      .writeStream.outputMode('complete')
+      .build();
+    expect(keyColumnsOf(sorted.plan)).toEqual(['word']);
+    const top = sql('SELECT word, count(*) AS n FROM words GROUP BY word ORDER BY n DESC LIMIT 3', views)
+      .writeStream.outputMode('complete')
+      .build();
+    expect(keyColumnsOf(top.plan)).toBeUndefined();
+  });
 });
