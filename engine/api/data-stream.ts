@@ -335,7 +335,16 @@ function keyExpression(key: string | GroupingKey): Expression {
   const time: Expression = { kind: 'column', name: key.column };
   if (key.kind === 'column') return time;
   if (key.kind === 'session')
-    return { kind: 'call', name: 'session_window', args: [time, { kind: 'literal', value: key.gapMs }] };
+    return {
+      kind: 'call',
+      name: 'session_window',
+      args: [
+        time,
+        key.gapColumn === undefined
+          ? { kind: 'literal', value: key.gapMs }
+          : { kind: 'column', name: key.gapColumn },
+      ],
+    };
   return {
     kind: 'call',
     name: 'window',

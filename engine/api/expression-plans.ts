@@ -22,7 +22,12 @@ import { constantDuration } from '../plan/expressions/scalar-functions.js';
 import { outputName, sqlText } from '../plan/expressions/sql-text.js';
 import type { GroupingKey, PlanNode } from '../plan/nodes.js';
 import { Column } from './column.js';
-import { sessionWindow, window } from './windows.js';
+import { dynamicSessionWindow, sessionWindow, window } from './windows.js';
+
+/** An interval or a literal duration: a gap every row shares. */
+const isConstantDuration = (e: Expression): boolean =>
+  e.kind === 'interval' ||
+  (e.kind === 'literal' && (typeof e.value === 'string' || typeof e.value === 'number'));
 
 /**
  * Builds plan nodes from column expressions, so that `select(col(...))`, `selectExpr`, SQL text and
@@ -102,6 +107,11 @@ export function groupingPlan(child: PlanNode, items: readonly Expression[]): Gro
       if (time === undefined || rest.length === 0)
         throw new ExpressionError(`${call}: needs a time column and a duration.`);
       const column = asColumn(time);
+      if (e.name === 'session_window' && rest.length === 1 && !isConstantDuration(rest[0]!)) {
+        keys.push(dynamicSessionWindow(column, asColumn(rest[0]!)));
+        exprs.push({ expr: e, column: e.name });
+        continue;
+      }
       const durations = rest.map((arg) => constantDuration(arg, call));
       const key =
         e.name === 'window'

@@ -40,9 +40,13 @@ export const F = {
       ...(slide === undefined && startTime === undefined ? [] : [durationLiteral(slide ?? duration)]),
       ...(startTime === undefined ? [] : [durationLiteral(startTime)]),
     ),
-  /** A session window (groupBy key only). */
-  session_window: (timeColumn: ColumnRef, gap: Duration): Column =>
-    call('session_window', ref(timeColumn), durationLiteral(gap)),
+  /**
+   * A session window (groupBy key only). The gap is a constant, or per row a column expression
+   * giving an interval (Spark's dynamic gap: `F.when(...).otherwise(...)`); rows whose gap is NULL or
+   * not positive are dropped.
+   */
+  session_window: (timeColumn: ColumnRef, gap: Duration | Column): Column =>
+    call('session_window', ref(timeColumn), gap instanceof Column ? gap.expr : durationLiteral(gap)),
   /** The event time of a window: its end − 1 ms. */
   window_time: (windowColumn: ColumnRef): Column => call('window_time', ref(windowColumn)),
   date_trunc: (unit: string, ts: ColumnRef): Column => call('date_trunc', lit(unit).expr, ref(ts)),

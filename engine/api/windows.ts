@@ -59,6 +59,11 @@ export function sessionWindow(column: string, gap: Duration): SessionWindowKey {
   return { kind: 'session', column, gapMs };
 }
 
+/** A session window whose gap is read from each row's `gapColumn` (Spark's dynamic gap). */
+export function dynamicSessionWindow(column: string, gapColumn: string): SessionWindowKey {
+  return { kind: 'session', column, gapMs: 0, gapColumn };
+}
+
 /** Start of the latest window (of the given slide and offset) that contains `t`; floors before the epoch. */
 export function latestWindowStart(t: number, slideMs: number, startMs: number): number {
   const offset = (((t - startMs) % slideMs) + slideMs) % slideMs;

@@ -14,7 +14,18 @@ export type GroupingKey =
       readonly slideMs: number;
       readonly startMs: number;
     }
-  | { readonly kind: 'session'; readonly column: string; readonly gapMs: number };
+  | {
+      readonly kind: 'session';
+      readonly column: string;
+      /** The gap, when it is one constant (`gapColumn` absent). */
+      readonly gapMs: number;
+      /**
+       * Spark's dynamic gap (`session_window(ts, gapExpr)`): the column holding each row's gap
+       * (an interval in ms, or a duration string), computed below the aggregation. A row whose gap
+       * is NULL or not positive opens no session and is dropped, as Spark filters it out.
+       */
+      readonly gapColumn?: string;
+    };
 
 export interface SourceNode {
   readonly kind: 'source';

@@ -72,6 +72,8 @@ function childNeeds(
       return [[node.child, plus([node.column])]];
     case 'aggregate': {
       const columns = new Set(node.keys.map((key) => key.column));
+      for (const key of node.keys)
+        if (key.kind === 'session' && key.gapColumn !== undefined) columns.add(key.gapColumn);
       for (const fn of Object.values(node.aggregates)) {
         if (fn.reads === undefined) return [[node.child, ALL]];
         for (const column of fn.reads) columns.add(column);

@@ -11,6 +11,7 @@ import type {
 } from '../../runtime/operator.js';
 import type { StateEntry } from '../../state/state-store.js';
 import type { StateView } from '../../state/state-view.js';
+import { parseDuration } from '../../time/duration.js';
 import type { OutputMode, Row, TimeWindow } from '../../types.js';
 import type { AggregateFunction } from './functions.js';
 import { encodeKey, writeKeyColumns } from './grouping.js';
@@ -26,17 +27,19 @@ interface SessionGroupState {
   readonly s: readonly Session[];
 }
 
-/** A group's rows of this batch, pre-aggregated per distinct event time. */
+/** A group's rows of this batch, pre-aggregated per distinct session `[t, t + gap)`. */
 interface BatchGroup {
   readonly k: unknown[];
-  readonly byTime: Map<number, unknown[]>;
+  readonly byTime: Map<string, Session>;
 }
 
 /**
  * Streaming aggregation over a session window (Spark's `SessionWindowStateStoreRestoreExec` +
  * `MergingSessionsExec` + `SessionWindowStateStoreSaveExec`), keyed by the grouping columns.
  *
- * Per batch: each row opens `[t, t + gap)`; rows are pre-aggregated per (group, t), the touched
+ * Per batch: each row opens `[t, t + gap)` (a constant gap, or the row's own from `gapColumn`;
+ * rows with a NULL or non-positive gap are dropped, as Spark filters them); rows are
+ * pre-aggregated per (group, session), the touched
  * groups' stored sessions are read in one call, and stored and new sessions that overlap or
  * touch are merged (chains included) with each aggregate's `merge`. Then by output mode:
  * - append: sessions whose end ≤ the eviction watermark are emitted once and removed, ordered
@@ -103,9 +106,7 @@ export class SessionWindowExec implements StatefulOperator {
     const state = ctx.state<SessionGroupState>(this.operatorId);
     await state.load(groups.keys());
     for (const [key, group] of groups) {
-      const fresh: Session[] = [...group.byTime]
-        .sort((x, y) => x[0] - y[0])
-        .map(([t, a]) => ({ start: t, end: t + this.sessionKey.gapMs, a }));
+      const fresh: Session[] = [...group.byTime.values()].sort((x, y) => x.start - y.start || x.end - y.end);
       const stored = state.get(key)?.value.s ?? [];
       const sessions = mergeSessions(interleaveByStart(stored, fresh), this.mergeAccumulators);
       this.write(state, key, { k: group.k, s: sessions });
@@ -142,7 +143,7 @@ export class SessionWindowExec implements StatefulOperator {
   private preAggregate(input: readonly Row[], ctx: OperatorContext): Map<string, BatchGroup> {
     const groups = new Map<string, BatchGroup>();
     const keys = this.node.keys;
-    const { column, gapMs } = this.sessionKey;
+    const { column, gapMs, gapColumn } = this.sessionKey;
     const late = ctx.lateBounds;
     const partitionColumn = this.partitionColumn;
     const counters = ctx.counters(this.operatorId);
@@ -152,11 +153,13 @@ export class SessionWindowExec implements StatefulOperator {
         ctx.reject(row, this.operatorId, `${INVALID_EVENT_TIME} (column '${column}')`);
         continue;
       }
+      const gap = gapColumn === undefined ? gapMs : gapOf(row[gapColumn]);
+      if (gap === undefined) continue; // Spark filters out rows whose session would be empty
       if (this.evicts) {
         const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
-        if (t + gapMs <= bound) {
+        if (t + gap <= bound) {
           counters.numRowsDroppedByWatermark++;
-          ctx.dropLate?.(row, this.operatorId, t + gapMs, bound);
+          ctx.dropLate?.(row, this.operatorId, t + gap, bound);
           continue;
         }
       }
@@ -169,11 +172,13 @@ export class SessionWindowExec implements StatefulOperator {
         group = { k: values, byTime: new Map() };
         groups.set(encoded, group);
       }
-      let accs = group.byTime.get(t);
-      if (accs === undefined) {
-        accs = this.functions.map((fn) => fn.init());
-        group.byTime.set(t, accs);
+      const sessionKey = gapColumn === undefined ? String(t) : `${t}+${gap}`;
+      let session = group.byTime.get(sessionKey);
+      if (session === undefined) {
+        session = { start: t, end: t + gap, a: this.functions.map((fn) => fn.init()) };
+        group.byTime.set(sessionKey, session);
       }
+      const accs = session.a as unknown[];
       for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.add(accs[i], row);
     }
     return groups;
@@ -187,6 +192,23 @@ export class SessionWindowExec implements StatefulOperator {
     for (let i = 0; i < this.names.length; i++) row[this.names[i]!] = this.functions[i]!.result(session.a[i]);
     return row;
   }
+}
+
+/**
+ * A row's dynamic gap in ms: an interval (ms) or a duration string (`'5 seconds'`); `undefined`
+ * when NULL, unparsable or not positive (Spark drops such rows: their session is empty).
+ */
+function gapOf(value: unknown): number | undefined {
+  let ms: number | undefined;
+  if (typeof value === 'number') ms = value;
+  else if (typeof value === 'string') {
+    try {
+      ms = parseDuration(value);
+    } catch {
+      ms = undefined;
+    }
+  }
+  return ms !== undefined && Number.isFinite(ms) && ms > 0 ? ms : undefined;
 }
 
 /**

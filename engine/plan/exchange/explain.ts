@@ -83,7 +83,7 @@ function describe(node: PlanNode, exchange: string | undefined): string {
 function describeKey(key: GroupingKey): string {
   if (key.kind === 'column') return key.column;
   if (key.kind === 'window') return `window(${key.column}, ${key.durationMs} ms)`;
-  return `session_window(${key.column}, ${key.gapMs} ms)`;
+  return `session_window(${key.column}, ${key.gapColumn ?? `${key.gapMs} ms`})`;
 }
 
 function describeSink(sink: SinkSpec): string {

@@ -81,7 +81,9 @@ export function labelOfKey(key: GroupingKey): string {
         ? `window('${key.column}', '${formatDuration(key.durationMs)}')`
         : `window('${key.column}', '${formatDuration(key.durationMs)}', '${formatDuration(key.slideMs)}')`;
     case 'session':
-      return `sessionWindow('${key.column}', '${formatDuration(key.gapMs)}')`;
+      return key.gapColumn === undefined
+        ? `sessionWindow('${key.column}', '${formatDuration(key.gapMs)}')`
+        : `session_window(${key.column}, ${key.gapColumn})`;
   }
 }
 
