@@ -405,6 +405,12 @@ export interface GroupsWithStateOptions<K, S> {
   readonly timeout?: GroupStateTimeout;
   /** State applied in the first batch only, as Spark's `initialState`. */
   readonly initialState?: ReadonlyArray<readonly [K, S]>;
+  /**
+   * Spark's `skipEmittingInitialStateKeys`: in the first batch, do not call the function for keys
+   * that have initial state but no rows (their state is still applied).
+   * @default false (as Spark: they are called with no rows)
+   */
+  readonly skipEmittingInitialStateKeys?: boolean;
 }
 
 /** The result of `groupByKey`. */
@@ -446,6 +452,9 @@ export class KeyedStream<T extends object, K> {
       timeout: options.timeout ?? GroupStateTimeout.NoTimeout,
       fn,
       ...(options.initialState === undefined ? {} : { initialState: options.initialState }),
+      ...(options.skipEmittingInitialStateKeys === true
+        ? { skipEmittingInitialStateKeys: true as const }
+        : {}),
     });
   }
 }

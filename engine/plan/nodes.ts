@@ -123,6 +123,12 @@ export interface GroupsWithStateNode {
   readonly timeout: GroupStateTimeout;
   readonly fn: GroupsWithStateFunction;
   readonly initialState?: ReadonlyArray<readonly [unknown, unknown]>;
+  /**
+   * Spark's `spark.sql.streaming.flatMapGroupsWithState.skipEmittingInitialStateKeys`: in the first
+   * batch, keys that have only initial state (no input rows) are not passed to the function; their
+   * state is still stored. Absent (Spark's default, false): they are called with no rows.
+   */
+  readonly skipEmittingInitialStateKeys?: true;
 }
 
 /**

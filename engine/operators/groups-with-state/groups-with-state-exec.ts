@@ -121,8 +121,10 @@ export class GroupsWithStateExec implements StatefulOperator {
     for (const [encoded, group] of groups) {
       this.callFunction(state, batch, encoded, group.key, group.rows, false, output);
     }
-    for (const [encoded, key] of initial) {
-      if (!groups.has(encoded)) this.callFunction(state, batch, encoded, key, [], false, output);
+    if (this.node.skipEmittingInitialStateKeys !== true) {
+      for (const [encoded, key] of initial) {
+        if (!groups.has(encoded)) this.callFunction(state, batch, encoded, key, [], false, output);
+      }
     }
     const threshold = this.timeoutThreshold(batch);
     if (threshold !== undefined) {

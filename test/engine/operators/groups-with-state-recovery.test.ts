@@ -96,6 +96,41 @@ describe('flatMapGroupsWithState initial state (Spark FlatMapGroupsWithStateWith
     ]);
   });
 
+  it('skipEmittingInitialStateKeys: keys with only initial state are not called, but their state is kept', async () => {
+    const input = new MemoryStream<Word>('words');
+    const calls: string[] = [];
+    const query = input
+      .toStream()
+      .groupByKey((row) => row.value)
+      .flatMapGroupsWithState(
+        'update',
+        (key: string, rows, state: GroupState<RunningCount>) => {
+          calls.push(key);
+          const count = (state.getOption()?.count ?? 0) + rows.length;
+          state.update({ count });
+          return [{ key, count }];
+        },
+        {
+          initialState: [
+            ['a', { count: 5 }],
+            ['b', { count: 7 }],
+          ],
+          skipEmittingInitialStateKeys: true,
+        },
+      )
+      .writeStream.outputMode('update')
+      .build();
+    const test = new StreamTest(query, [input]);
+    input.addData(...words('a', 'c'));
+    expect(await test.processAllAvailable()).toEqual([
+      { key: 'a', count: 6 },
+      { key: 'c', count: 1 },
+    ]);
+    expect(calls).toEqual(['a', 'c']); // b has no rows: not called
+    input.addData(...words('b'));
+    expect(await test.processAllAvailable()).toEqual([{ key: 'b', count: 8 }]); // its initial state was kept
+  });
+
   it('times out initial-state keys like any other (processing-time timeout)', async () => {
     const input = new MemoryStream<Word>('words');
     const test = new StreamTest(countingQuery(input, [['c', { count: 2 }]]), [input]);
