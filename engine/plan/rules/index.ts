@@ -4,6 +4,7 @@ import { completeNeedsAggregation } from './complete-needs-aggregation.js';
 import {
   flatMapGroupsWithStateModeMatches,
   mapGroupsWithStateNeedsUpdate,
+  stateFunctionsCombine,
 } from './groups-with-state-output-mode.js';
 import { joinTypeIsSupported, staticSideNotPreserved } from './join-types.js';
 import { oneTimeWindowPerGroupBy } from './multiple-windows.js';
@@ -60,6 +61,7 @@ export const RULES: readonly CheckerRule[] = [
   { name: 'LIMIT_NOT_IN_COMPLETE_MODE', check: limitOnlyInCompleteMode },
   { name: 'MAP_GROUPS_WITH_STATE_NOT_IN_UPDATE_MODE', check: mapGroupsWithStateNeedsUpdate },
   { name: 'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH', check: flatMapGroupsWithStateModeMatches },
+  { name: 'UNSUPPORTED_STATE_FUNCTION_COMBINATION', check: stateFunctionsCombine },
   { name: 'STREAM_JOIN_NOT_IN_APPEND_MODE', check: streamJoinNeedsAppend },
   { name: 'SESSION_WINDOW_IN_UPDATE_MODE', check: sessionWindowNotInUpdateMode },
   { name: 'STATEFUL_OPERATOR_AFTER_STREAM_JOIN', check: noStatefulAfterStreamJoin },

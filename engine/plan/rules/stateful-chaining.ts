@@ -64,15 +64,18 @@ export function noAggregationAfterUpdatingStateFunction(query: QueryDefinition):
 }
 
 /**
- * In update and complete mode an aggregation or state function revises rows it emitted, and a
- * downstream stateful operator cannot take a revision back; only append mode, where every row
- * is final, can chain them. Deduplication is exempt as the upstream operator: it forwards each
- * first occurrence once and never revises it, in every mode (Spark exempts it too).
+ * In update and complete mode an aggregation revises rows it emitted, and a downstream stateful
+ * operator cannot take a revision back; only append mode, where every row is final, can chain
+ * after it. Spark's `checkStreamingQueryGlobalWatermarkLimit` flags exactly this upstream (an
+ * aggregation outside append mode; event-time timeouts have their own rule): deduplication and
+ * state functions upstream are fine in every mode — a state function's rows are what it returns,
+ * and its output-mode rules (`groups-with-state-output-mode.ts`) keep revisions away from
+ * aggregations.
  */
 export function chainedStatefulOperatorsNeedAppend(query: QueryDefinition): void {
   if (query.outputMode === 'append') return;
   for (const node of statefulNodes(query)) {
-    const upstream = findBelow(node, (n): n is StatefulNode => isStateful(n) && n.kind !== 'dedup');
+    const upstream = findBelow(node, (n): n is StatefulNode => n.kind === 'aggregate');
     if (upstream === undefined) continue;
     throw new InvalidQueryError(
       'CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE',

@@ -343,15 +343,19 @@ describe('chaining stateful operators', () => {
       "aggregates (groupBy('clicks').agg(...)) the output of mapGroupsWithState",
       "flatMapGroupsWithState('append', ...)",
     );
-    expectRule('AGGREGATION_AFTER_GROUPS_WITH_STATE_IN_UPDATE_MODE', () =>
-      write(
-        clicks()
-          .groupByKey((c) => c.user)
-          .flatMapGroupsWithState('update', perUserFlat)
-          .groupBy('user')
-          .count(),
-        'update',
-      ).build(),
+    // flatMapGroupsWithState('update') with any aggregation is Spark's mode rule.
+    expectRule(
+      'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH',
+      () =>
+        write(
+          clicks()
+            .groupByKey((c) => c.user)
+            .flatMapGroupsWithState('update', perUserFlat)
+            .groupBy('user')
+            .count(),
+          'update',
+        ).build(),
+      'in a query with an aggregation',
     );
   });
 
@@ -498,6 +502,140 @@ describe('the partitioning contract', () => {
       ).build(),
     ).not.toThrow();
   });
+});
+
+describe("Spark's UnsupportedOperationsSuite decision table for state functions and chains", () => {
+  const flatAppend = () =>
+    clicks()
+      .groupByKey((c) => c.user)
+      .flatMapGroupsWithState('append', perUserFlat);
+  const flatUpdate = () =>
+    clicks()
+      .groupByKey((c) => c.user)
+      .flatMapGroupsWithState('update', perUserFlat);
+  const mapState = () =>
+    clicks()
+      .groupByKey((c) => c.user)
+      .mapGroupsWithState(perUser);
+  type Mode = 'append' | 'update' | 'complete';
+  const cases: ReadonlyArray<{ name: string; build: () => DataStream<any>; mode: Mode; rule?: string }> = [
+    // flatMapGroupsWithState(Append) before an aggregation: supported in every mode.
+    {
+      name: 'fMGWS(append) → aggregation, complete',
+      build: () => flatAppend().groupBy('user').count(),
+      mode: 'complete',
+    },
+    {
+      name: 'fMGWS(append) → aggregation, update',
+      build: () => flatAppend().groupBy('user').count(),
+      mode: 'update',
+    },
+    // without aggregation the modes must match
+    {
+      name: 'fMGWS(append), update',
+      build: flatAppend,
+      mode: 'update',
+      rule: 'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH',
+    },
+    {
+      name: 'fMGWS(update), append',
+      build: flatUpdate,
+      mode: 'append',
+      rule: 'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH',
+    },
+    { name: 'fMGWS(update), update', build: flatUpdate, mode: 'update' },
+    // fMGWS(update) with an aggregation, in any mode
+    {
+      name: 'aggregation → fMGWS(update), complete',
+      build: () =>
+        clicks()
+          .groupBy('user')
+          .count()
+          .groupByKey((r) => r.user)
+          .flatMapGroupsWithState('update', (user: string) => [{ user }]),
+      mode: 'complete',
+      rule: 'FLAT_MAP_GROUPS_WITH_STATE_MODE_MISMATCH',
+    },
+    // mapGroupsWithState: update mode only, never with an aggregation, one per query
+    {
+      name: 'mGWS, append',
+      build: mapState,
+      mode: 'append',
+      rule: 'MAP_GROUPS_WITH_STATE_NOT_IN_UPDATE_MODE',
+    },
+    {
+      name: 'mGWS → aggregation, update',
+      build: () => mapState().groupBy('clicks').count(),
+      mode: 'update',
+      rule: 'AGGREGATION_AFTER_GROUPS_WITH_STATE_IN_UPDATE_MODE',
+    },
+    {
+      name: 'two mGWS, update',
+      build: () =>
+        mapState()
+          .groupByKey((r) => r.user)
+          .mapGroupsWithState((user: string) => ({ user })),
+      mode: 'update',
+      rule: 'UNSUPPORTED_STATE_FUNCTION_COMBINATION',
+    },
+    {
+      name: 'fMGWS(update) → mGWS, update',
+      build: () =>
+        flatUpdate()
+          .groupByKey((r) => r.user)
+          .mapGroupsWithState((user: string) => ({ user })),
+      mode: 'update',
+      rule: 'UNSUPPORTED_STATE_FUNCTION_COMBINATION',
+    },
+    // several fMGWS only all in append, in append mode
+    {
+      name: 'fMGWS(append) → fMGWS(append), append',
+      build: () =>
+        flatAppend()
+          .groupByKey((r) => r.user)
+          .flatMapGroupsWithState('append', (user: string) => [{ user }]),
+      mode: 'append',
+    },
+    {
+      name: 'fMGWS(update) → fMGWS(update), update',
+      build: () =>
+        flatUpdate()
+          .groupByKey((r) => r.user)
+          .flatMapGroupsWithState('update', (user: string) => [{ user }]),
+      mode: 'update',
+      rule: 'UNSUPPORTED_STATE_FUNCTION_COMBINATION',
+    },
+    // a state function or dedup upstream of another stateful operator: any mode (not an aggregation)
+    {
+      name: 'fMGWS(update) → dropDuplicates, update',
+      build: () => flatUpdate().dropDuplicates(['user']),
+      mode: 'update',
+    },
+    {
+      name: 'mGWS → dropDuplicates, update',
+      build: () => mapState().dropDuplicates(['user']),
+      mode: 'update',
+    },
+    {
+      name: 'dropDuplicates → aggregation, complete',
+      build: () => clicks().dropDuplicates(['user']).groupBy('user').count(),
+      mode: 'complete',
+    },
+    // an aggregation upstream outside append mode
+    {
+      name: 'aggregation → dropDuplicates, complete',
+      build: () => clicks().groupBy('user').count().dropDuplicates(['count']),
+      mode: 'complete',
+      rule: 'CHAINED_STATEFUL_OPERATORS_NOT_IN_APPEND_MODE',
+    },
+  ];
+  for (const c of cases) {
+    it(`${c.name}: ${c.rule ?? 'supported'}`, () => {
+      const build = () => write(c.build(), c.mode).build();
+      if (c.rule === undefined) expect(build).not.toThrow();
+      else expectRule(c.rule, build);
+    });
+  }
 });
 
 describe('sort and limit (Spark: sort only on an aggregation in complete mode; no limit in update mode)', () => {
