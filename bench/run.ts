@@ -17,9 +17,12 @@
  * - exchange: a YSB-shaped query on 4 shards with the exchange (producers key by user) next to the
  *   same query in one stage (keyed by campaign): events/s, requests, the exchange's $ per million
  *   events and added latency (bench/aws/exchange.ts; `--exchange-events`)
+ * - eviction: peak RSS and time of one batch evicting every group of a 200,000-key state, expiry
+ *   index and pages against the full scan it replaced (bench/state/mass-eviction.ts; no emulators)
  *
  * Options: `--quick` (smaller inputs, ~2 minutes, does not write the page unless `--write`),
- * `--write` / `--no-write`, `--e2e-events 100000`, `--naive-events 5000`, `--memory-keys 100000`.
+ * `--write` / `--no-write`, `--e2e-events 100000`, `--naive-events 5000`, `--memory-keys 100000`,
+ * `--eviction-keys 200000`.
  * Engine options as before: `--events 12 --records 10000 --keys 10000 --iterations 7 --warmup 2
  * --modes append,update`; given without `--only`, they run the engine section alone (as the
  * engine benchmark always did). Profile the engine with
@@ -32,7 +35,17 @@ import { parseArgs } from 'node:util';
 import type { OutputMode } from '../engine/index.js';
 import type { BenchResults, BenchSettings, Outcome } from './report.js';
 
-const SECTIONS = ['engine', 'handler', 'requests', 'e2e', 'memory', 'cost', 'state', 'exchange'] as const;
+const SECTIONS = [
+  'engine',
+  'handler',
+  'requests',
+  'e2e',
+  'memory',
+  'cost',
+  'state',
+  'exchange',
+  'eviction',
+] as const;
 type Section = (typeof SECTIONS)[number];
 const ENGINE_OPTIONS = ['events', 'records', 'keys', 'iterations', 'warmup', 'modes'] as const;
 
@@ -52,6 +65,7 @@ const { values } = parseArgs({
     'naive-events': { type: 'string' },
     'memory-keys': { type: 'string' },
     'exchange-events': { type: 'string' },
+    'eviction-keys': { type: 'string' },
   },
 });
 
@@ -137,6 +151,20 @@ async function main(): Promise<void> {
   }
 
   let stateSection: string | undefined;
+  let evictionSection: string | undefined;
+  if (sections.has('eviction')) {
+    const { measureMassEviction, massEvictionMarkdown } = await import('./state/mass-eviction.js');
+    const outcome = await timed('eviction', () =>
+      measureMassEviction({
+        keys: Number(values['eviction-keys'] ?? (quick ? 50_000 : 200_000)),
+        batchRecords: 10_000,
+        log: (line) => console.log(line),
+      }),
+    );
+    evictionSection = outcome.ok
+      ? massEvictionMarkdown(outcome.value)
+      : `## Mass eviction (issue 9)\n\nThe section failed: ${outcome.error}`;
+  }
   const aws =
     sections.has('requests') ||
     sections.has('e2e') ||
@@ -247,6 +275,7 @@ async function main(): Promise<void> {
     sections.has('cost') || aws ? awsMarkdown(results) : '',
     stateSection ?? '',
     exchangeSection ?? '',
+    evictionSection ?? '',
   ]
     .filter((part) => part !== '')
     .join('\n\n');

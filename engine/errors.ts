@@ -78,6 +78,30 @@ export class StateBackendChangedError extends SluiceError {
   }
 }
 
+/**
+ * A shard's state (held in the function's memory by the S3 changelog store) has grown past the
+ * configured share of the function's memory: the batch is not committed, and the shard stops
+ * here, well before the function would run out of memory mid-batch (a crash with no message).
+ */
+export class StateTooLargeError extends SluiceError {
+  constructor(details: {
+    query: string;
+    partition: string;
+    estimatedBytes: number;
+    groups: number;
+    limitBytes: number;
+    /** How the limit was set, e.g. "20% of the function's 1024 MB (SLUICE_STATE_MEMORY_FRACTION)". */
+    limitSource: string;
+  }) {
+    const mb = (bytes: number) => `${(bytes / 2 ** 20).toFixed(0)} MB`;
+    super(
+      'SLUICE_STATE_TOO_LARGE',
+      `The state of query '${details.query}' on ${details.partition} would take about ${mb(details.estimatedBytes)} of memory (${details.groups} groups), over its limit of ${mb(details.limitBytes)}: ${details.limitSource}. A shard's state lives in its function's memory. Fix: add shards (each holds a share of the keys; UpdateShardCount), or give the function more memory (construct prop 'memorySize'), or keep less state (a watermark that evicts sooner, shorter windows, smaller values). The limit's share is the construct prop 'stateMemoryFraction' (SLUICE_STATE_MEMORY_FRACTION).`,
+      { context: details },
+    );
+  }
+}
+
 /** A user function (GroupState, map, ...) did something Spark's contract forbids. */
 export class UserFunctionError extends SluiceError {
   constructor(code: string, message: string, context: Record<string, unknown> = {}) {

@@ -44,6 +44,7 @@ export {
   InvalidQueryError,
   SluiceError,
   StateStoreMisuseError,
+  StateTooLargeError,
   UserFunctionError,
 } from './errors.js';
 export {

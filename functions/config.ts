@@ -42,6 +42,15 @@ const environmentSchema = z.object({
   // Gap detection: records the event source mapping never delivered after the committed position
   // are read back from Kinesis and processed (on, the default), or not looked for (off).
   SLUICE_GAP_CHECK: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
+  // A shard's state (S3 state) may take this share of the function's memory; a batch that would
+  // leave more fails with SLUICE_STATE_TOO_LARGE, naming the fix (more shards, more memory).
+  SLUICE_STATE_MEMORY_FRACTION: z.coerce
+    .number()
+    .gt(0, 'use a share of memory above 0, e.g. 0.2')
+    .max(0.9, 'keep at least 10% of the memory for the batch itself and snapshots, e.g. 0.2')
+    .default(0.2),
+  // Set by Lambda: the function's memory in MB (unset when run outside Lambda: no state limit).
+  AWS_LAMBDA_FUNCTION_MEMORY_SIZE: z.coerce.number().int().min(128).optional(),
   AWS_REGION: z.string().min(1).default('us-east-1'),
   AWS_ENDPOINT_URL: z.url('set it to an http(s) URL, or unset it to use AWS').optional(),
   // One endpoint per service (the SDK's service-specific variables), e.g. the local emulators.
@@ -97,4 +106,5 @@ export const ENVIRONMENT_VARIABLES = {
   lateRows: 'SLUICE_LATE_ROWS',
   exchangeStream: 'SLUICE_EXCHANGE_STREAM',
   gapCheck: 'SLUICE_GAP_CHECK',
+  stateMemoryFraction: 'SLUICE_STATE_MEMORY_FRACTION',
 } as const;

@@ -2,6 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createAwsClients } from '../engine/aws/clients.js';
 import type { KinesisHandlerOptions } from '../engine/aws/lambda/kinesis-handler.js';
+import { stateMemoryLimit } from '../engine/state/changelog/state-memory.js';
 import { type FunctionConfig, readConfig } from './config.js';
 
 /**
@@ -34,6 +35,14 @@ export function runtimeFromEnvironment(
     state: config.SLUICE_STATE,
     lateRows: config.SLUICE_LATE_ROWS === 'on',
     gapCheck: config.SLUICE_GAP_CHECK === 'on',
+    ...(config.AWS_LAMBDA_FUNCTION_MEMORY_SIZE === undefined
+      ? {}
+      : {
+          stateMemoryLimit: stateMemoryLimit(
+            config.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+            config.SLUICE_STATE_MEMORY_FRACTION,
+          ),
+        }),
     ...(config.SLUICE_MAX_RECORDS_PER_BATCH === undefined
       ? {}
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),

@@ -86,6 +86,8 @@ export class StreamingQuery extends Construct {
   readonly lateRowsAlarm: Alarm;
   /** Records the event source mapping never delivered were found after the committed position (`GapRecords`). */
   readonly inputGapAlarm: Alarm;
+  /** With S3 state: a shard's state nears the memory it may use (`stateMemoryFraction`). */
+  readonly stateMemoryAlarm: Alarm | undefined;
   readonly heartbeatFunction: NodejsFunction;
   readonly heartbeatRule: Rule;
   /** Present when `glue` was given. */
@@ -163,6 +165,9 @@ export class StreamingQuery extends Construct {
           ? {}
           : { [ENVIRONMENT_VARIABLES.exchangeStream]: exchangeStream.streamName }),
         ...(props.gapCheck === false ? { [ENVIRONMENT_VARIABLES.gapCheck]: 'off' } : {}),
+        [ENVIRONMENT_VARIABLES.stateMemoryFraction]: String(
+          props.stateMemoryFraction ?? defaults.DEFAULT_STATE_MEMORY_FRACTION,
+        ),
         ...powertools,
       },
     };
@@ -238,6 +243,16 @@ export class StreamingQuery extends Construct {
       failureQueue: this.failureQueue,
       tick: heartbeatRate,
       thresholds: props.alarms ?? {},
+      // With S3 state, the memory a shard's state may take (the handler's limit).
+      ...((props.state ?? 's3') === 's3'
+        ? {
+            stateMemoryLimitBytes: Math.floor(
+              (props.memorySize ?? defaults.DEFAULT_MEMORY_MB) *
+                2 ** 20 *
+                (props.stateMemoryFraction ?? defaults.DEFAULT_STATE_MEMORY_FRACTION),
+            ),
+          }
+        : {}),
     });
     this.iteratorAgeAlarm = alarms.iteratorAge;
     this.errorsAlarm = alarms.errors;
@@ -247,6 +262,7 @@ export class StreamingQuery extends Construct {
     this.stuckShardAlarm = alarms.stuckShard;
     this.lateRowsAlarm = alarms.lateRows;
     this.inputGapAlarm = alarms.inputGap;
+    this.stateMemoryAlarm = alarms.stateMemory;
 
     if (props.dashboard ?? defaults.DEFAULT_DASHBOARD) {
       this.dashboard = createDashboard(this, {

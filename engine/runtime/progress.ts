@@ -62,7 +62,7 @@ export interface QueryProgress {
   /** All dead letters of the batch: records that failed decoding plus rejected rows. */
   numDeadLetters: number;
   /** State bytes read, written and held (stores whose state is named by commits, e.g. S3 state). */
-  stateBytes?: { read: number; written: number; total: number };
+  stateBytes?: { read: number; written: number; total: number; memory?: number };
   /** AWS requests of the batch by kind, when the runtime counts them (e.g. `dynamodb.BatchGetItem`). */
   requests?: Record<string, number>;
   /**

@@ -1,12 +1,7 @@
 import { StateStoreMisuseError } from '../errors.js';
 import type { BatchId } from '../types.js';
-import {
-  byExpiryThenKey,
-  type StateEntry,
-  type StateLimits,
-  type StateStore,
-  type StateWrite,
-} from './state-store.js';
+import { ExpiryIndex } from './expiry-index.js';
+import type { ExpiryCursor, StateEntry, StateLimits, StateStore, StateWrite } from './state-store.js';
 
 interface VersionedItem {
   v: BatchId;
@@ -14,18 +9,9 @@ interface VersionedItem {
   prev: StateEntry | undefined;
 }
 
-/**
- * Lets `expiring` answer "nothing expires" without a scan, as an index on `expiresAt` would.
- * Reads as of a batch ≥ `latestVersion` see `cur` of every item, or `prev` of the items written
- * by `latestVersion` itself (a replay of it); no such entry expires before the two lower bounds.
- */
-interface ExpiryBounds {
-  /** The newest batch that wrote to the namespace. */
-  latestVersion: BatchId;
-  /** ≤ every `cur.expiresAt`: exact after a full scan, lowered by writes. */
-  minCurrent: number;
-  /** ≤ every `prev.expiresAt` of items written by `latestVersion`. */
-  minPreviousOfLatest: number;
+/** Per namespace, the newest batch that wrote to it (tombstones of older batches can go). */
+interface NamespaceVersion {
+  latest: BatchId;
 }
 
 export interface MemoryStateStoreOptions {
@@ -44,10 +30,18 @@ export interface MemoryStateStoreOptions {
  * of `batchId` or later find the key absent either way. (A read as of an earlier batch is a
  * misuse; it may now find the key absent instead of being refused.)
  */
-function purgeTombstones(items: Map<string, VersionedItem>, tombstones: string[], batchId: BatchId): void {
+function purgeTombstones(
+  items: Map<string, VersionedItem>,
+  index: ExpiryIndex,
+  tombstones: string[],
+  batchId: BatchId,
+): void {
   for (const key of tombstones) {
     const item = items.get(key);
-    if (item !== undefined && item.cur === undefined && item.v < batchId) items.delete(key);
+    if (item !== undefined && item.cur === undefined && item.v < batchId) {
+      items.delete(key);
+      index.move(key, [item.prev?.expiresAt], []);
+    }
   }
   tombstones.length = 0;
 }
@@ -59,7 +53,11 @@ function purgeTombstones(items: Map<string, VersionedItem>, tombstones: string[]
  */
 export class MemoryStateStore implements StateStore {
   private readonly namespaces = new Map<string, Map<string, VersionedItem>>();
-  private readonly expiryBounds = new Map<string, ExpiryBounds>();
+  /** Per namespace, its keys by expiry time (`expiry-index.ts`). */
+  private readonly indexes = new Map<string, ExpiryIndex>();
+  private readonly versions = new Map<string, NamespaceVersion>();
+  /** Per namespace, the keys whose latest version is live (what `size` answers, in O(1)). */
+  private readonly live = new Map<string, number>();
   /** Per namespace, the keys deleted by its latest batch: purged once a later batch writes. */
   private readonly tombstones = new Map<string, string[]>();
   private readonly isolate: boolean;
@@ -103,25 +101,32 @@ export class MemoryStateStore implements StateStore {
   }
 
   async expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
+    return this.expiringPage(namespace, bound, batchId, undefined, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * From the expiry index: the cost is the keys that expire (plus keys still listed under the
+   * time of an entry a replay could read), never a scan of the namespace.
+   */
+  async expiringPage(
+    namespace: string,
+    bound: number,
+    batchId: BatchId,
+    after: ExpiryCursor | undefined,
+    limit: number,
+  ): Promise<Array<[string, StateEntry]>> {
     const items = this.namespaces.get(namespace);
-    const bounds = this.expiryBounds.get(namespace);
-    if (items === undefined || bounds === undefined) return [];
-    if (batchId >= bounds.latestVersion) {
-      const floor = batchId === bounds.latestVersion ? bounds.minPreviousOfLatest : Number.POSITIVE_INFINITY;
-      if (bound < bounds.minCurrent && bound < floor) return [];
-    }
-    // Filter before copying and sorting: a batch expires few of many keys. (`forEach` rather
-    // than `for…of`, which allocates a [key, item] pair per item of the whole namespace.)
-    const result: Array<[string, StateEntry]> = [];
-    let minCurrent = Number.POSITIVE_INFINITY;
-    items.forEach((item, key) => {
-      const entry = this.asOf(item, batchId, namespace, key);
-      if (entry?.expiresAt !== undefined && entry.expiresAt <= bound) result.push([key, this.copy(entry)]);
-      const expiresAt = item.cur?.expiresAt;
-      if (expiresAt !== undefined && expiresAt < minCurrent) minCurrent = expiresAt;
+    const index = this.indexes.get(namespace);
+    const page: Array<[string, StateEntry]> = [];
+    if (items === undefined || index === undefined || index.noneUpTo(bound) || limit <= 0) return page;
+    index.scan(bound, after, (key, expiresAt) => {
+      const item = items.get(key);
+      const entry = item === undefined ? undefined : this.asOf(item, batchId, namespace, key);
+      // Listed under this time for another version of the key: not what this batch reads.
+      if (entry?.expiresAt === expiresAt) page.push([key, this.copy(entry)]);
+      return page.length < limit;
     });
-    bounds.minCurrent = minCurrent;
-    return result.sort(byExpiryThenKey);
+    return page;
   }
 
   async entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
@@ -137,57 +142,63 @@ export class MemoryStateStore implements StateStore {
 
   async write(namespace: string, batchId: BatchId, writes: readonly StateWrite[]): Promise<void> {
     let items = this.namespaces.get(namespace);
-    let bounds = this.expiryBounds.get(namespace);
-    if (items === undefined || bounds === undefined) {
+    let index = this.indexes.get(namespace);
+    let version = this.versions.get(namespace);
+    if (items === undefined || index === undefined || version === undefined) {
       items = new Map();
-      bounds = {
-        latestVersion: batchId,
-        minCurrent: Number.POSITIVE_INFINITY,
-        minPreviousOfLatest: Number.POSITIVE_INFINITY,
-      };
+      index = new ExpiryIndex();
+      version = { latest: batchId };
       this.namespaces.set(namespace, items);
-      this.expiryBounds.set(namespace, bounds);
+      this.indexes.set(namespace, index);
+      this.versions.set(namespace, version);
     }
     let tombstones = this.tombstones.get(namespace);
     if (tombstones === undefined) {
       tombstones = [];
       this.tombstones.set(namespace, tombstones);
     }
-    if (batchId > bounds.latestVersion) {
-      purgeTombstones(items, tombstones, batchId);
-      bounds.latestVersion = batchId;
-      bounds.minPreviousOfLatest = Number.POSITIVE_INFINITY;
+    if (batchId > version.latest) {
+      purgeTombstones(items, index, tombstones, batchId);
+      version.latest = batchId;
     }
+    let live = this.live.get(namespace) ?? 0;
     for (let i = 0; i < writes.length; i++) {
       const { key, entry, base } = writes[i]!;
       const cur = entry && this.copy(entry);
       const prev = base && this.copy(base);
       const existing = items.get(key);
-      if (existing === undefined) items.set(key, { v: batchId, cur, prev });
-      else {
+      live += (cur === undefined ? 0 : 1) - (existing?.cur === undefined ? 0 : 1);
+      if (existing === undefined) {
+        items.set(key, { v: batchId, cur, prev });
+        if (cur?.expiresAt !== undefined || prev?.expiresAt !== undefined)
+          index.move(key, [], [cur?.expiresAt, prev?.expiresAt]);
+      } else {
         if (existing.v > batchId) {
           throw new StateStoreMisuseError(
             `State key '${key}' in '${namespace}' was written by batch ${existing.v}; batch ${batchId} cannot overwrite it.`,
             { namespace, key, batchId, storedVersion: existing.v },
           );
         }
+        const was0 = existing.cur?.expiresAt;
+        const was1 = existing.prev?.expiresAt;
+        const now0 = cur?.expiresAt;
+        const now1 = prev?.expiresAt;
+        if (was0 !== now0 || was1 !== now1) index.move(key, [was0, was1], [now0, now1]);
         // Reads hand out entries, never items: the new version can be written in place.
         existing.v = batchId;
         existing.cur = cur;
         existing.prev = prev;
       }
       if (cur === undefined) tombstones.push(key);
-      const expiresAt = cur?.expiresAt;
-      if (expiresAt !== undefined && expiresAt < bounds.minCurrent) bounds.minCurrent = expiresAt;
-      const previous = prev?.expiresAt;
-      if (previous !== undefined && batchId === bounds.latestVersion && previous < bounds.minPreviousOfLatest)
-        bounds.minPreviousOfLatest = previous;
     }
+    this.live.set(namespace, live);
   }
 
   async drop(namespace: string): Promise<void> {
     this.namespaces.delete(namespace);
-    this.expiryBounds.delete(namespace);
+    this.indexes.delete(namespace);
+    this.versions.delete(namespace);
+    this.live.delete(namespace);
     this.tombstones.delete(namespace);
   }
 
@@ -198,9 +209,24 @@ export class MemoryStateStore implements StateStore {
 
   /** Number of live keys per namespace as of the latest writes (for tests and metrics). */
   size(namespace: string): number {
-    let live = 0;
-    for (const item of this.namespaces.get(namespace)?.values() ?? []) if (item.cur !== undefined) live++;
-    return live;
+    return this.live.get(namespace) ?? 0;
+  }
+
+  /** The namespaces holding keys. */
+  namespaceNames(): string[] {
+    return [...this.namespaces.keys()];
+  }
+
+  /** Up to `n` live entries as of the latest writes (to estimate the state's size from). */
+  sample(namespace: string, n: number): Array<[string, StateEntry]> {
+    const found: Array<[string, StateEntry]> = [];
+    if (n <= 0) return found;
+    for (const [key, item] of this.namespaces.get(namespace) ?? []) {
+      if (item.cur === undefined) continue;
+      found.push([key, item.cur]);
+      if (found.length >= n) break;
+    }
+    return found;
   }
 
   /** A deep copy of everything, for comparing state between runs in tests. */

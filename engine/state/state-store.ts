@@ -63,6 +63,19 @@ export interface StateStore {
   ): Promise<Array<StateEntry | undefined>>;
   /** Entries whose `expiresAt ≤ bound` as of the start of `batchId`, ordered by (expiresAt, key). */
   expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
+  /**
+   * Optional: one page of {@link expiring}, the entries strictly after `after` in (expiresAt, key)
+   * order, at most `limit` of them. Operators evict through pages (`StateView.evict`), so a mass
+   * expiry never holds every expiring entry, and its sorted copy, at once. Stores without it are
+   * read with one `expiring` call.
+   */
+  expiringPage?(
+    namespace: string,
+    bound: number,
+    batchId: BatchId,
+    after: ExpiryCursor | undefined,
+    limit: number,
+  ): Promise<Array<[string, StateEntry]>>;
   /** Every entry of the namespace as of the start of `batchId`, ordered by key. */
   entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>>;
   /** Applies the writes of `batchId`. Idempotent: writing the same batch again gives the same state. */
@@ -115,6 +128,17 @@ export interface StateBytes {
   readonly written: number;
   /** The stored size of the committed state: every operator's snapshot plus its deltas. */
   readonly total: number;
+  /**
+   * The heap the partition's state takes in the function's memory, estimated (stores that keep
+   * state in memory: the S3 changelog store). Its limit fails a batch with `StateTooLargeError`.
+   */
+  readonly memory?: number;
+}
+
+/** Where a page of expiring entries ended: the last entry it returned. */
+export interface ExpiryCursor {
+  readonly expiresAt: number;
+  readonly key: string;
 }
 
 /** Orders entries by expiry time, then key, the order in which eviction emits rows. */

@@ -1,6 +1,15 @@
 import { StateStoreMisuseError } from '../errors.js';
 import type { BatchId } from '../types.js';
-import { byExpiryThenKey, type StateEntry, type StateStore, type StateWrite } from './state-store.js';
+import {
+  byExpiryThenKey,
+  type ExpiryCursor,
+  type StateEntry,
+  type StateStore,
+  type StateWrite,
+} from './state-store.js';
+
+/** Entries an eviction reads from the store at a time (`StateView.evict`). */
+export const EVICTION_PAGE = 4096;
 
 /** Per-batch counts of what an operator did to its state. */
 export interface StateChangeCounts {
@@ -109,6 +118,74 @@ export class StateView<V = unknown> {
       stored,
       (entry) => entry.expiresAt !== undefined && entry.expiresAt <= bound,
     ).sort(byExpiryThenKey) as Array<[string, StateEntry<V>]>;
+  }
+
+  /**
+   * Deletes every live entry with `expiresAt ≤ bound` (this batch's writes included), calling
+   * `visit` with each before it goes, in (expiresAt, key) order: what `expiring` then `delete`
+   * would do, but read from the store a page at a time ({@link EVICTION_PAGE} entries), so a
+   * mass expiry holds its deletes and no more (not every expiring entry twice over, sorted).
+   * Returns the number of entries evicted.
+   */
+  async evict(
+    bound: number,
+    visit?: (key: string, entry: StateEntry<V>) => void,
+    pageSize = EVICTION_PAGE,
+  ): Promise<number> {
+    const readPage = this.store.expiringPage?.bind(this.store);
+    if (readPage === undefined) {
+      const expired = await this.expiring(bound);
+      for (const [key, entry] of expired) {
+        visit?.(key, entry);
+        this.delete(key);
+      }
+      return expired.length;
+    }
+    // This batch's writes that expire by the bound, merged into the store's order as they come.
+    const overlay: Slot<V>[] = [];
+    for (const slot of this.written) {
+      const expiresAt = slot.entry?.expiresAt;
+      if (expiresAt !== undefined && expiresAt <= bound) overlay.push(slot);
+    }
+    overlay.sort((a, b) => byExpiryThenKey([a.key, a.entry!], [b.key, b.entry!]));
+    let next = 0;
+    let evicted = 0;
+    const evictOverlay = (until?: [string, StateEntry]) => {
+      while (next < overlay.length) {
+        const slot = overlay[next]!;
+        if (until !== undefined && byExpiryThenKey([slot.key, slot.entry!], until) > 0) return;
+        next++;
+        visit?.(slot.key, slot.entry!);
+        this.delete(slot.key);
+        evicted++;
+      }
+    };
+    let after: ExpiryCursor | undefined;
+    for (;;) {
+      const page = await readPage(this.namespace, bound, this.batchId, after, pageSize);
+      for (const pair of page) {
+        evictOverlay(pair);
+        const [key, entry] = pair as [string, StateEntry<V>];
+        const slot = this.slots.get(key);
+        if (slot === undefined) this.slots.set(key, loadedSlot(key, entry));
+        else {
+          if (!slot.loaded) {
+            slot.base = entry;
+            slot.loaded = true;
+          }
+          // Written this batch: the overlay holds its current entry (evicted above if due).
+          if (slot.written) continue;
+        }
+        visit?.(key, entry);
+        this.delete(key);
+        evicted++;
+      }
+      if (page.length < pageSize) break;
+      const [key, entry] = page[page.length - 1]!;
+      after = { expiresAt: entry.expiresAt!, key };
+    }
+    evictOverlay();
+    return evicted;
   }
 
   /** Every live entry, this batch's writes included, by key. */

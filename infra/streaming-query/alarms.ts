@@ -11,6 +11,7 @@ import {
   DEFAULT_GAP_RECORDS_THRESHOLD,
   DEFAULT_ITERATOR_AGE_THRESHOLD,
   DEFAULT_LATE_ROWS_THRESHOLD,
+  DEFAULT_STATE_MEMORY_ALARM_SHARE,
   DEFAULT_STUCK_SHARD_PERIODS,
 } from './defaults.js';
 import type { StreamingQueryAlarmProps } from './props.js';
@@ -24,6 +25,7 @@ export const BATCH_FAILURES_METRIC = 'BatchFailures';
 export const STALLED_INVOCATIONS_METRIC = 'StalledInvocations';
 export const LATE_ROWS_METRIC = 'RowsDroppedByWatermark';
 export const GAP_RECORDS_METRIC = 'GapRecords';
+export const STATE_MEMORY_METRIC = 'StateMemoryBytes';
 /**
  * The dimensions of the handler's metrics: Powertools always adds `service` (the query name, as
  * functions/runtime.ts and `POWERTOOLS_SERVICE_NAME` set it) to the handler's `query` dimension, and
@@ -46,6 +48,8 @@ export interface QueryAlarms {
   readonly stuckShard: Alarm;
   readonly lateRows: Alarm;
   readonly inputGap: Alarm;
+  /** With S3 state only. */
+  readonly stateMemory: Alarm | undefined;
 }
 
 /**
@@ -70,6 +74,8 @@ export interface QueryAlarms {
  * - **input gap**: records after the committed position that the event source mapping never
  *   delivered (`GapRecords`: it gave up on them, see the on-failure queue); the function read them
  *   back and processed them, but a gap that reached past retention may have lost records before it.
+ * - **state memory** (S3 state): a shard's state in memory (`StateMemoryBytes`, maximum) reached
+ *   `stateMemory` (80%) of its limit; at the limit batches fail with `SLUICE_STATE_TOO_LARGE`.
  */
 export function createAlarms(
   scope: Construct,
@@ -80,6 +86,8 @@ export function createAlarms(
     readonly failureQueue: IQueue;
     readonly tick: Duration;
     readonly thresholds: StreamingQueryAlarmProps;
+    /** The state-memory limit of the handler (S3 state); none: no state-memory alarm. */
+    readonly stateMemoryLimitBytes?: number;
   },
 ): QueryAlarms {
   const period = target.thresholds.period ?? DEFAULT_ALARM_PERIOD;
@@ -166,5 +174,34 @@ export function createAlarms(
     evaluationPeriods: 1,
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
-  return { iteratorAge, errors, deadLetters, failedBatches, batchFailures, stuckShard, lateRows, inputGap };
+  const limit = target.stateMemoryLimitBytes;
+  const share = target.thresholds.stateMemory ?? DEFAULT_STATE_MEMORY_ALARM_SHARE;
+  const stateMemory =
+    limit === undefined
+      ? undefined
+      : new Alarm(scope, 'StateMemoryAlarm', {
+          alarmDescription: `${target.query}: a shard's state takes ${Math.round(share * 100)}% of the memory it may use (${Math.round(limit / 2 ** 20)} MB); at 100% batches fail with SLUICE_STATE_TOO_LARGE. Add shards, raise memorySize, or raise stateMemoryFraction.`,
+          metric: new Metric({
+            namespace: target.metricsNamespace,
+            metricName: STATE_MEMORY_METRIC,
+            dimensionsMap: queryMetricDimensions(target.query),
+            statistic: 'Maximum',
+            period,
+          }),
+          threshold: Math.floor(limit * share),
+          comparisonOperator: atLeast,
+          evaluationPeriods: 1,
+          treatMissingData: TreatMissingData.NOT_BREACHING,
+        });
+  return {
+    iteratorAge,
+    errors,
+    deadLetters,
+    failedBatches,
+    batchFailures,
+    stuckShard,
+    lateRows,
+    inputGap,
+    stateMemory,
+  };
 }

@@ -47,6 +47,17 @@ export const DEFAULT_STREAM_RETENTION = Duration.hours(24);
 /** Operators keep per-batch state maps in memory; 1 GB also buys a full vCPU share. */
 export const DEFAULT_MEMORY_MB = 1024;
 
+/**
+ * The share of the function's memory a shard's S3 state may take (the handler's own default,
+ * `DEFAULT_STATE_MEMORY_FRACTION` in engine/state/changelog/state-memory.ts). Measured: the RSS of
+ * a process holding 200,000 groups is about 4× their heap (docs/benchmarks.md, "Mass eviction"),
+ * on top of ~100 MB of runtime, so 20% keeps the peak under the memory size.
+ */
+export const DEFAULT_STATE_MEMORY_FRACTION = 0.2;
+
+/** The state-memory alarm fires at this share of the limit, before batches fail. */
+export const DEFAULT_STATE_MEMORY_ALARM_SHARE = 0.8;
+
 /** Long enough for a large batch plus its commit (the handler stops starting batches near the end). */
 export const DEFAULT_TIMEOUT = Duration.minutes(5);
 

@@ -58,6 +58,12 @@ export interface StreamingQueryAlarmProps {
   readonly lateRows?: number;
   /** Alarm at this many records found in input gaps (`GapRecords`) per period. @default {@link DEFAULT_GAP_RECORDS_THRESHOLD} (1) */
   readonly gapRecords?: number;
+  /**
+   * With S3 state: alarm when a shard's state in memory (`StateMemoryBytes`, maximum per period)
+   * reaches this share of its limit (`stateMemoryFraction` of the function's memory), before
+   * batches start failing with `SLUICE_STATE_TOO_LARGE`. @default {@link DEFAULT_STATE_MEMORY_ALARM_SHARE} (0.8)
+   */
+  readonly stateMemory?: number;
 }
 
 /** Props of {@link StreamingQuery}. Only `queryName` is required. */
@@ -148,6 +154,15 @@ export interface StreamingQueryProps {
    * GetShardIterator and one small GetRecords per invocation. @default true
    */
   readonly gapCheck?: boolean;
+  /**
+   * With S3 state, the share of the function's memory a shard's state may take
+   * (`SLUICE_STATE_MEMORY_FRACTION`): a batch that would leave more fails with
+   * `SLUICE_STATE_TOO_LARGE` and the shard waits for a fix (more shards, more memory), instead of
+   * running out of memory mid-batch. The state-memory alarm fires at
+   * `alarms.stateMemory` of this limit first. At most 0.9.
+   * @default {@link DEFAULT_STATE_MEMORY_FRACTION} (0.2)
+   */
+  readonly stateMemoryFraction?: number;
   /**
    * Extra environment variables of the query function. The variables the construct derives from
    * props (`SLUICE_RESERVE_MS`, `SLUICE_MAX_RECORDS_PER_BATCH`, `SLUICE_STATE`, `SLUICE_LATE_ROWS`, `SLUICE_GAP_CHECK`, `SLUICE_TABLE`, `SLUICE_BUCKET`,

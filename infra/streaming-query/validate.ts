@@ -83,6 +83,14 @@ export function validateProps(props: StreamingQueryProps): void {
     }
   }
 
+  const fraction = props.stateMemoryFraction;
+  if (fraction !== undefined && !(fraction > 0 && fraction <= 0.9)) {
+    fail(
+      'stateMemoryFraction',
+      `must be above 0 and at most 0.9 (a share of the function's memory), got ${fraction}. Keep at least 10% of the memory for the batch itself and for writing snapshots; give the function more memory (memorySize) or add shards for more state.`,
+    );
+  }
+
   wholeUnits(props.deadLetterExpiration, 'deadLetterExpiration', 'days', fail);
   wholeUnits(props.lateRowsExpiration, 'lateRowsExpiration', 'days', fail);
   wholeUnits(props.progressExpiration, 'progressExpiration', 'days', fail);

@@ -58,4 +58,24 @@ describe('readConfig', () => {
     );
     expect(() => readConfig({ ...base, SLUICE_GAP_CHECK: 'no' })).toThrow(/SLUICE_GAP_CHECK="no" is invalid/);
   });
+
+  it('derives the state-memory limit from the function memory Lambda sets and SLUICE_STATE_MEMORY_FRACTION', () => {
+    expect(runtimeFromEnvironment('q', readConfig(base))).not.toHaveProperty('stateMemoryLimit');
+    const lambda = readConfig({ ...base, AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '1024' });
+    expect(runtimeFromEnvironment('q', lambda).stateMemoryLimit?.bytes).toBe(
+      Math.floor(1024 * 2 ** 20 * 0.2),
+    );
+    const half = readConfig({
+      ...base,
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '2048',
+      SLUICE_STATE_MEMORY_FRACTION: '0.5',
+    });
+    expect(runtimeFromEnvironment('q', half).stateMemoryLimit?.bytes).toBe(1024 * 2 ** 20);
+    expect(() => readConfig({ ...base, SLUICE_STATE_MEMORY_FRACTION: '0.95' })).toThrow(
+      /SLUICE_STATE_MEMORY_FRACTION="0.95" is invalid: keep at least 10% of the memory/,
+    );
+    expect(() => readConfig({ ...base, SLUICE_STATE_MEMORY_FRACTION: '0' })).toThrow(
+      /SLUICE_STATE_MEMORY_FRACTION="0" is invalid/,
+    );
+  });
 });

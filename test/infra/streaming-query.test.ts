@@ -189,7 +189,8 @@ describe('StreamingQuery with default props', () => {
   it('alarms on iterator age, errors, dead letters (DeadLetters by query) and failed batches', () => {
     const [functionId] = resource(template, FUNCTION, 'PageViewsQueryFunction');
     const [queueId] = resource(template, 'AWS::SQS::Queue');
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 8);
+    // 8, plus the state-memory alarm of S3 state (test/infra/streaming-query-state-memory.test.ts).
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 9);
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'IteratorAge',
       Namespace: 'AWS/Lambda',

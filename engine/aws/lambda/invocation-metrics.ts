@@ -18,6 +18,7 @@ import type { InputGap } from '../kinesis/index.js';
  * | `StalledInvocations` | invocation that left records waiting and committed nothing | stuck shard |
  * | `GapRecords` | records Lambda never delivered, found after the committed position and processed | input gaps |
  * | `GapsPastRetention` | a gap whose start Kinesis no longer holds: records before it may be lost | input gaps (GapRecords moves too) |
+ * | `StateMemoryBytes` | committed batch (S3 state): the shard's state in memory, estimated | state memory |
  */
 export const METRICS = {
   inputRows: 'InputRows',
@@ -32,6 +33,7 @@ export const METRICS = {
   stalledInvocations: 'StalledInvocations',
   gapRecords: 'GapRecords',
   gapsPastRetention: 'GapsPastRetention',
+  stateMemoryBytes: 'StateMemoryBytes',
 } as const;
 
 export interface Observability {
@@ -54,6 +56,8 @@ export function reportBatch(progress: QueryProgress, to: Observability): void {
     metrics.addMetric('StateBytesRead', MetricUnit.Bytes, progress.stateBytes.read);
     metrics.addMetric('StateBytesWritten', MetricUnit.Bytes, progress.stateBytes.written);
     metrics.addMetric('StateBytes', MetricUnit.Bytes, progress.stateBytes.total);
+    if (progress.stateBytes.memory !== undefined)
+      metrics.addMetric(METRICS.stateMemoryBytes, MetricUnit.Bytes, progress.stateBytes.memory);
   }
   const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
   if (progress.stateOperators.length > 0) metrics.addMetric(METRICS.stateRows, MetricUnit.Count, stateRows);

@@ -12,6 +12,7 @@ import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution, type StreamExecutionOptions } from '../../runtime/stream-execution.js';
 import type { Sink } from '../../sinks/sink.js';
 import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
+import type { StateMemoryLimit } from '../../state/changelog/state-memory.js';
 import type { StateStore } from '../../state/state-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
 import type { AwsClients } from '../clients.js';
@@ -65,6 +66,12 @@ export interface KinesisHandlerOptions
    * @default 's3'
    */
   readonly state?: StateBackend;
+  /**
+   * With S3 state: the memory a shard's state may take before a batch fails with
+   * `SLUICE_STATE_TOO_LARGE` (functions/ derive it from `AWS_LAMBDA_FUNCTION_MEMORY_SIZE` and
+   * `SLUICE_STATE_MEMORY_FRACTION`). @default no limit
+   */
+  readonly stateMemoryLimit?: StateMemoryLimit;
   /** The S3 bucket and key prefix for outputs, dead letters and progress. */
   readonly bucket: string;
   readonly prefix: string;
@@ -188,7 +195,11 @@ function shardHandler(
   const stateStore: StateStore =
     options.state === 'dynamodb'
       ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
-      : new ChangelogStateStore({ objects: new S3StateObjects(location), query: query.name });
+      : new ChangelogStateStore({
+          objects: new S3StateObjects(location),
+          query: query.name,
+          ...(options.stateMemoryLimit === undefined ? {} : { memoryLimit: options.stateMemoryLimit }),
+        });
   const progressWriter = new S3ProgressWriter(location);
   const timestampColumns = [
     ...(options.timestampColumns ?? []),

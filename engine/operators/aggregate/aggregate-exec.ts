@@ -132,12 +132,8 @@ export class AggregateExec implements StatefulOperator {
     watermarkMs: number,
     emit: boolean,
   ): Promise<Row[]> {
-    const expired = await state.expiring(watermarkMs);
     const output: Row[] = [];
-    for (const [key, entry] of expired) {
-      if (emit) output.push(this.toRow(entry.value));
-      state.delete(key);
-    }
+    await state.evict(watermarkMs, emit ? (_key, entry) => output.push(this.toRow(entry.value)) : undefined);
     return output;
   }
 

@@ -93,7 +93,7 @@ export class DedupExec implements StatefulOperator {
       output.push(row);
     }
     if (this.spec.expiryDelayMs !== undefined) {
-      for (const [key] of await state.expiring(ctx.batch.watermarkForEvictionMs)) state.delete(key);
+      await state.evict(ctx.batch.watermarkForEvictionMs);
     }
     return output;
   }

@@ -10,6 +10,7 @@
  * | another invocation took the batch (zombie) | `SLUICE_CHECKPOINT_CONFLICT` |
  * | the batch's records cannot be read back | `SLUICE_KINESIS_RANGE_MISMATCH` (see the gap handling) |
  * | an incompatible plan, a misconfiguration | `SLUICE_INCOMPATIBLE_PLAN`, `SLUICE_*_CONFIG` (fix the deployment) |
+ * | the shard's state outgrew its share of memory | `SLUICE_STATE_TOO_LARGE` (more shards or memory) |
  *
  * Everything else (a user function that throws, a state limit, an encoding failure, a stack
  * overflow) is probed; a probe that cannot read state (I/O) counts as transient as well.
@@ -32,6 +33,6 @@ export function mayBeDeterministic(error: unknown): boolean {
 }
 
 const TRANSIENT_CODES =
-  /^(SLUICE_AWS_REQUEST_FAILED|SLUICE_S3_REQUEST_FAILED|SLUICE_KINESIS_REQUEST_FAILED|SLUICE_CHECKPOINT_CONFLICT|SLUICE_KINESIS_RANGE_MISMATCH|SLUICE_INCOMPATIBLE_PLAN|SLUICE_PROBE_IO|SLUICE_\w*CONFIG\w*|E(CONNRESET|CONNREFUSED|TIMEDOUT|PIPE|AI_AGAIN)|ENOTFOUND)$/;
+  /^(SLUICE_AWS_REQUEST_FAILED|SLUICE_S3_REQUEST_FAILED|SLUICE_KINESIS_REQUEST_FAILED|SLUICE_CHECKPOINT_CONFLICT|SLUICE_KINESIS_RANGE_MISMATCH|SLUICE_INCOMPATIBLE_PLAN|SLUICE_STATE_TOO_LARGE|SLUICE_PROBE_IO|SLUICE_\w*CONFIG\w*|E(CONNRESET|CONNREFUSED|TIMEDOUT|PIPE|AI_AGAIN)|ENOTFOUND)$/;
 const TRANSIENT_NAMES =
   /Throttl|TimeoutError|TimedOut|ServiceUnavailable|InternalServerError|SlowDown|RequestLimitExceeded|ProvisionedThroughputExceeded|AbortError/;

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { StateStoreMisuseError } from '../../errors.js';
+import { StateStoreMisuseError, StateTooLargeError } from '../../errors.js';
 import type { BatchId } from '../../types.js';
 import { MemoryStateStore } from '../memory-state-store.js';
 import type {
+  ExpiryCursor,
   StateBytes,
   StateEntry,
   StateStore,
@@ -23,6 +24,7 @@ import {
 } from './changelog-layout.js';
 import { loadVersion } from './changelog-reader.js';
 import { encodeStateFile } from './state-file-format.js';
+import { estimatePartitionMemory, type StateMemoryLimit } from './state-memory.js';
 import type { StateObjects } from './state-objects.js';
 
 export interface ChangelogStateStoreOptions {
@@ -40,6 +42,12 @@ export interface ChangelogStateStoreOptions {
   readonly maxCachedPartitions?: number;
   /** Deep-copy values in and out (tests catch operators mutating state). @default false */
   readonly isolateValues?: boolean;
+  /**
+   * The memory a partition's state may take (estimated, `state-memory.ts`): a batch that would
+   * leave more fails with `StateTooLargeError` before its commit. The handler derives it from the
+   * function's memory. @default no limit
+   */
+  readonly memoryLimit?: StateMemoryLimit;
   /** Attempt ids. @default 12 random hex digits */
   readonly newAttemptId?: () => string;
 }
@@ -69,6 +77,8 @@ interface PartitionState {
   attempt: Attempt | undefined;
   /** Bytes read from object storage by the last load. */
   bytesRead: number;
+  /** The estimated heap of the state, as of the last seal (`state-memory.ts`). */
+  memoryBytes: number;
 }
 
 /**
@@ -102,6 +112,7 @@ export class ChangelogStateStore implements StateStore {
   private readonly maxCachedPartitions: number;
   private readonly isolateValues: boolean;
   private readonly newAttemptId: () => string;
+  private readonly memoryLimit: StateMemoryLimit | undefined;
   /** The warm cache, least recently opened first. */
   private readonly partitions = new Map<string, PartitionState>();
   private readonly parsed = new Map<string, { partition: string; operatorId: string }>();
@@ -112,6 +123,7 @@ export class ChangelogStateStore implements StateStore {
     this.maxDeltas = options.maxDeltas ?? DEFAULT_MAX_DELTAS;
     this.maxCachedPartitions = Math.max(1, options.maxCachedPartitions ?? DEFAULT_MAX_CACHED_PARTITIONS);
     this.isolateValues = options.isolateValues ?? false;
+    this.memoryLimit = options.memoryLimit;
     this.newAttemptId = options.newAttemptId ?? (() => randomUUID().replaceAll('-', '').slice(0, 12));
     this.versioning = {
       open: (partition, version, batchId) => this.open(partition, version, batchId),
@@ -138,6 +150,16 @@ export class ChangelogStateStore implements StateStore {
 
   async expiring(namespace: string, bound: number, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
     return this.memoryOf(namespace).expiring(namespace, bound, batchId);
+  }
+
+  async expiringPage(
+    namespace: string,
+    bound: number,
+    batchId: BatchId,
+    after: ExpiryCursor | undefined,
+    limit: number,
+  ): Promise<Array<[string, StateEntry]>> {
+    return this.memoryOf(namespace).expiringPage(namespace, bound, batchId, after, limit);
   }
 
   async entries(namespace: string, batchId: BatchId): Promise<Array<[string, StateEntry]>> {
@@ -186,7 +208,12 @@ export class ChangelogStateStore implements StateStore {
     let total = 0;
     for (const chain of Object.values(version?.operators ?? {}))
       total += chain.snapshotBytes + chain.deltaBytes;
-    return { read: state?.bytesRead ?? 0, written: state?.attempt?.bytesWritten ?? 0, total };
+    return {
+      read: state?.bytesRead ?? 0,
+      written: state?.attempt?.bytesWritten ?? 0,
+      total,
+      memory: state?.memoryBytes ?? 0,
+    };
   }
 
   /** A deep copy of the cached state (namespace → key → entry), for comparing runs in tests. */
@@ -238,6 +265,7 @@ export class ChangelogStateStore implements StateStore {
   private seal(partition: string, batchId: BatchId): ChangelogVersion {
     const state = this.partitionOf(partition);
     const attempt = this.attemptAt(state, batchId);
+    this.checkMemory(partition, state);
     const operators: Record<string, OperatorChain> = { ...state.version?.operators };
     for (const [operatorId, chain] of attempt.chains) operators[operatorId] = chain;
     const version: ChangelogVersion = {
@@ -248,6 +276,27 @@ export class ChangelogStateStore implements StateStore {
     };
     state.sealed = version;
     return version;
+  }
+
+  /**
+   * Estimates the heap the partition's state takes after this batch and refuses to seal a state
+   * over the limit: the shard stops with an error that names the fix, instead of a later batch
+   * (or its snapshot, which needs several times the state's size) running out of memory.
+   */
+  private checkMemory(partition: string, state: PartitionState): void {
+    const { bytes: estimated, groups } = estimatePartitionMemory(state.memory);
+    state.memoryBytes = estimated;
+    const limit = this.memoryLimit;
+    if (limit !== undefined && estimated > limit.bytes) {
+      throw new StateTooLargeError({
+        query: this.prefix.slice(0, -1),
+        partition,
+        estimatedBytes: estimated,
+        groups,
+        limitBytes: limit.bytes,
+        limitSource: limit.source,
+      });
+    }
   }
 
   private async load(partition: string, version: ChangelogVersion | undefined): Promise<PartitionState> {
@@ -262,7 +311,15 @@ export class ChangelogStateStore implements StateStore {
         bytesRead += loaded.bytes;
       }
     }
-    return { memory, version, dirty: false, sealed: undefined, attempt: undefined, bytesRead };
+    return {
+      memory,
+      version,
+      dirty: false,
+      sealed: undefined,
+      attempt: undefined,
+      bytesRead,
+      memoryBytes: estimatePartitionMemory(memory).bytes,
+    };
   }
 
   /** The partition's state; one that was never opened starts empty (tests, local runs). */
@@ -276,6 +333,7 @@ export class ChangelogStateStore implements StateStore {
         sealed: undefined,
         attempt: undefined,
         bytesRead: 0,
+        memoryBytes: 0,
       };
       this.partitions.set(partition, state);
     }

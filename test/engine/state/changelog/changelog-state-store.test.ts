@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ChangelogVersion } from '../../../../engine/state/changelog/changelog-layout.js';
 import { ChangelogStateStore } from '../../../../engine/state/changelog/changelog-state-store.js';
+import { HEAP_BYTES_PER_STATE_BYTE } from '../../../../engine/state/changelog/state-memory.js';
 import { MemoryStateObjects } from '../../../../engine/state/changelog/state-objects.js';
 import type { StateEntry, StateVersion, StateWrite } from '../../../../engine/state/state-store.js';
 import { stateStoreContract } from '../../../support/state-store-contract.js';
@@ -158,6 +159,8 @@ describe('ChangelogStateStore: the warm cache', () => {
       read: written.written,
       written: 0,
       total: written.total,
+      // The loaded state's heap, estimated: key 'a' + the JSON string value + 8, × 6.
+      memory: (1 + 1002 + 8) * HEAP_BYTES_PER_STATE_BYTE,
     });
     await cold.write(ns('agg'), 1, [put('b', 1)]);
     await cold.versioning.seal('shard-0', 1);
