@@ -58,7 +58,11 @@ export function exchangeShardHandler(
   const stateStore: StateStore =
     options.state === 'dynamodb'
       ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
-      : new ChangelogStateStore({ objects: new S3StateObjects(location), query: query.name });
+      : new ChangelogStateStore({
+          objects: new S3StateObjects(location),
+          query: query.name,
+          ...(options.stateMemoryLimit === undefined ? {} : { memoryLimit: options.stateMemoryLimit }),
+        });
   const progressWriter = new S3ProgressWriter(location);
   const timestampColumns = [
     ...(options.timestampColumns ?? []),
