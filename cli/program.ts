@@ -5,6 +5,7 @@ import { registerInit } from './commands/init.js';
 import { registerLocal } from './commands/local.js';
 import { registerPush } from './commands/push.js';
 import { registerQuery } from './commands/query.js';
+import { registerState } from './commands/state.js';
 import { registerStatus } from './commands/status.js';
 import { registerUi } from './commands/ui.js';
 
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerPush(program);
   registerQuery(program);
   registerStatus(program);
+  registerState(program);
   registerUi(program);
   registerDeadLetters(program);
   registerCheckpoint(program);

@@ -1,5 +1,6 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CommittedBatch, PlannedBatch } from '../../engine/checkpoint/checkpoint-store.js';
+import type { StateVersion } from '../../engine/state/state-store.js';
 import { NoSuchResourceError } from '../errors.js';
 import { awsErrorName, withAws } from '../target/aws-errors.js';
 import { requireTable } from '../target/resolve.js';
@@ -17,6 +18,8 @@ export interface ShardCheckpoint {
     /** The watermark the batch ran with: less than `watermarkMs` when the batch moved it. */
     readonly batchWatermarkMs: number;
     readonly batchTimestampMs: number;
+    /** The objects that make up the shard's state (`sluice state`), when the query keeps state. */
+    readonly stateVersion?: StateVersion;
   };
   /** The WAL entry of a batch in flight (or one that crashed and awaits its replay). */
   readonly pending?: { readonly batchId: number; readonly seq?: string };
@@ -91,6 +94,7 @@ function toShardCheckpoint(item: Record<string, unknown>): ShardCheckpoint {
             watermarkMs: Number(committed.watermark?.globalMs ?? 0),
             batchWatermarkMs: Number(committed.batchWatermarkMs ?? 0),
             batchTimestampMs: Number(committed.batchTimestampMs ?? 0),
+            ...(committed.stateVersion === undefined ? {} : { stateVersion: committed.stateVersion }),
           },
         }),
     ...(pending === undefined
