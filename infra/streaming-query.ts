@@ -312,7 +312,8 @@ export class StreamingQuery extends Construct {
   }
 
   /**
-   * Expire this query's dead letters and progress records, and abort its stale multipart uploads.
+   * Expire this query's dead letters, late rows and progress records and the noncurrent versions
+   * of its deleted state objects, and abort its stale multipart uploads.
    * Lifecycle filters take literal prefixes (no `PREFIX/*\/_dead/`), so each query adds rules for
    * its own prefixes; an imported bucket cannot take rules from here, which a warning says.
    */
@@ -321,7 +322,7 @@ export class StreamingQuery extends Construct {
     if (!(bucket instanceof Bucket)) {
       Validations.of(this).addWarning(
         'sluice:LifecycleNotManaged',
-        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/, ${this.keyPrefix}/_late/ and ${this.keyPrefix}/_progress/ on the bucket itself.`,
+        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/, ${this.keyPrefix}/_late/ and ${this.keyPrefix}/_progress/ on the bucket itself (and, if it is versioned, the noncurrent versions under ${this.keyPrefix}/_state/; never its current objects).`,
       );
       return;
     }
@@ -335,6 +336,15 @@ export class StreamingQuery extends Construct {
     expire('dead', props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION);
     expire('late', props.lateRowsExpiration ?? defaults.DEFAULT_LATE_ROWS_EXPIRATION);
     expire('progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION);
+    // S3 state: the store deletes what no commit names any more (at each snapshot); in a versioned
+    // bucket those deletes leave noncurrent versions and delete markers, which this rule removes.
+    // No expiration of current objects: a snapshot is live however old it is.
+    bucket.addLifecycleRule({
+      id: `${this.queryName}-state-superseded`,
+      prefix: `${this.keyPrefix}/_state/`,
+      noncurrentVersionExpiration: defaults.DEFAULT_STATE_NONCURRENT_EXPIRATION,
+      expiredObjectDeleteMarker: true,
+    });
     bucket.addLifecycleRule({
       id: `${this.queryName}-incomplete-uploads`,
       prefix: `${this.keyPrefix}/`,

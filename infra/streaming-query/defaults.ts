@@ -102,6 +102,14 @@ export const DEFAULT_LATE_ROWS_EXPIRATION = Duration.days(30);
 /** Per-batch progress records stay a week (`sluice status` reads recent ones). */
 export const DEFAULT_PROGRESS_EXPIRATION = Duration.days(7);
 
+/**
+ * Versions of `_state/` objects the store deleted (superseded chains, attempts that never
+ * committed: `changelog-cleanup.ts`) in a versioned bucket. Nothing reads them: a commit names
+ * current objects only. Current state objects never expire by age: a quiet shard's snapshot can
+ * be months old and still be its state.
+ */
+export const DEFAULT_STATE_NONCURRENT_EXPIRATION = Duration.days(1);
+
 /** Multipart uploads a crashed batch left behind; the replay writes the object again anyway. */
 export const DEFAULT_ABORT_INCOMPLETE_UPLOADS = Duration.days(1);
 

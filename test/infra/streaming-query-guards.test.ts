@@ -222,10 +222,12 @@ describe('each function touches only its own stream, table and bucket', () => {
       'sluice/orders/_dead/',
       'sluice/orders/_late/',
       'sluice/orders/_progress/',
+      'sluice/orders/_state/',
       'sluice/orders/',
       'sluice/sessions/_dead/',
       'sluice/sessions/_late/',
       'sluice/sessions/_progress/',
+      'sluice/sessions/_state/',
       'sluice/sessions/',
     ]);
     for (const query of ['orders', 'sessions']) {

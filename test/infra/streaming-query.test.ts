@@ -129,6 +129,14 @@ describe('StreamingQuery with default props', () => {
         ExpirationInDays: 7,
         Status: 'Enabled',
       }),
+      // S3 state: what the store deleted goes for good; current state objects never expire.
+      {
+        Id: 'page-views-state-superseded',
+        Prefix: 'sluice/page-views/_state/',
+        NoncurrentVersionExpiration: { NoncurrentDays: 1 },
+        ExpiredObjectDeleteMarker: true,
+        Status: 'Enabled',
+      },
       expect.objectContaining({
         Prefix: 'sluice/page-views/',
         AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
