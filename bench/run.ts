@@ -22,7 +22,8 @@
  *
  * Options: `--quick` (smaller inputs, ~2 minutes, does not write the page unless `--write`),
  * `--write` / `--no-write`, `--e2e-events 100000`, `--naive-events 5000`, `--memory-keys 100000`,
- * `--eviction-keys 200000`.
+ * `--eviction-keys 200000`, `--state-keys 1000,100000 --state-records 500,10000 --state-systems
+ * s3,dynamodb,naive` (the state section's runs).
  * Engine options as before: `--events 12 --records 10000 --keys 10000 --iterations 7 --warmup 2
  * --modes append,update`; given without `--only`, they run the engine section alone (as the
  * engine benchmark always did). Profile the engine with
@@ -66,6 +67,9 @@ const { values } = parseArgs({
     'memory-keys': { type: 'string' },
     'exchange-events': { type: 'string' },
     'eviction-keys': { type: 'string' },
+    'state-keys': { type: 'string' },
+    'state-records': { type: 'string' },
+    'state-systems': { type: 'string' },
   },
 });
 
@@ -223,8 +227,15 @@ async function main(): Promise<void> {
         const outcome = await timed('state', () =>
           measureStateBackends({
             endpoints: emulators.endpoints,
-            keyCounts: quick ? [1_000] : [1_000, 100_000],
-            recordCounts: quick ? [500] : [500, 10_000],
+            keyCounts: numbers(values['state-keys']) ?? (quick ? [1_000] : [1_000, 100_000]),
+            recordCounts: numbers(values['state-records']) ?? (quick ? [500] : [500, 10_000]),
+            ...(values['state-systems'] === undefined
+              ? {}
+              : {
+                  systems: values['state-systems']
+                    .split(',')
+                    .filter((s): s is 's3' | 'dynamodb' | 'naive' => ['s3', 'dynamodb', 'naive'].includes(s)),
+                }),
             memoryMb: settings.memoryMb,
             runId,
             log,
@@ -298,3 +309,8 @@ main()
     // Worker threads or sockets of a failed section must not keep the process alive.
     setTimeout(() => process.exit(0), 100).unref();
   });
+
+/** `1000,100000` → [1000, 100000]; undefined when the flag is absent. */
+function numbers(list: string | undefined): number[] | undefined {
+  return list?.split(',').map((item) => Number(item.trim()));
+}

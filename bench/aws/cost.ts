@@ -169,6 +169,28 @@ export function kinesisBase(eventsPerSecond: number, recordBytes: number): CostL
   ];
 }
 
+/**
+ * Kinesis in on-demand mode, per million events: the stream-hour, the records written (each
+ * rounded up to 1 KB, as Kinesis bills them) and read once by the query's function (assumed
+ * rounded the same way; one consumer).
+ */
+export function kinesisOnDemand(eventsPerSecond: number, recordBytes: number): CostLine[] {
+  const millionsPerHour = (eventsPerSecond * 3600) / 1e6;
+  const gbPerMillion = (1e6 * Math.ceil(recordBytes / 1024) * 1024) / 2 ** 30;
+  return [
+    {
+      item: 'Kinesis on-demand stream-hours',
+      usd: PRICES.kinesis.onDemandStreamHour / millionsPerHour,
+      detail: `1 stream at ${fmt(eventsPerSecond)} events/s`,
+    },
+    {
+      item: 'Kinesis on-demand data in and out',
+      usd: gbPerMillion * (PRICES.kinesis.onDemandIngestGb + PRICES.kinesis.onDemandRetrievalGb),
+      detail: `${fmt(gbPerMillion, 2)} GB in and out (1 KB per record)`,
+    },
+  ];
+}
+
 /** The steady rate at which the Flink application costs as much per event as `perMillion`. */
 export function flinkBreakEven(perMillion: number): number {
   const flinkAt1 = flinkCost(1).total; // dollars per million events at 1 event/s

@@ -48,6 +48,8 @@ export interface StateBackendOptions {
   readonly recordCounts: readonly number[];
   readonly memoryMb: number;
   readonly runId: string;
+  /** Which systems to run. @default all three */
+  readonly systems?: ReadonlyArray<'s3' | 'dynamodb' | 'naive'>;
   readonly log?: (line: string) => void;
 }
 
@@ -55,7 +57,7 @@ export async function measureStateBackends(options: StateBackendOptions): Promis
   const runs: StateBackendRun[] = [];
   for (const keys of options.keyCounts) {
     for (const records of options.recordCounts) {
-      for (const state of ['s3', 'dynamodb'] as const) {
+      for (const state of (['s3', 'dynamodb'] as const).filter((s) => options.systems?.includes(s) ?? true)) {
         const tag = `${options.runId}-${state === 's3' ? 'c' : 'd'}-k${keys}-r${records}`;
         const system = await setUpSystem({
           endpoints: options.endpoints,
@@ -70,6 +72,7 @@ export async function measureStateBackends(options: StateBackendOptions): Promis
         runs.push(run);
       }
     }
+    if (!(options.systems?.includes('naive') ?? true)) continue;
     const naive = await setUpSystem({
       endpoints: options.endpoints,
       system: 'naive',

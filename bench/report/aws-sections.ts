@@ -1,5 +1,12 @@
 // The generated AWS sections of docs/benchmarks.md: requests, end to end, memory, cost.
-import { flinkBreakEven, flinkCost, kinesisBase, LAMBDA_MB_PER_VCPU, type SystemCost } from '../aws/cost.js';
+import {
+  flinkBreakEven,
+  flinkCost,
+  kinesisBase,
+  kinesisOnDemand,
+  LAMBDA_MB_PER_VCPU,
+  type SystemCost,
+} from '../aws/cost.js';
 import { PRICES } from '../aws/prices.js';
 import type { BatchFigures } from '../aws/requests.js';
 import {
@@ -238,6 +245,8 @@ export function costMarkdown(results: BenchResults): string {
   const s = results.settings;
   const base = kinesisBase(s.steadyRate, s.recordBytes);
   const baseTotal = base.reduce((sum, line) => sum + line.usd, 0);
+  const onDemand = kinesisOnDemand(s.steadyRate, s.recordBytes);
+  const onDemandTotal = onDemand.reduce((sum, line) => sum + line.usd, 0);
   const out = ['## Cost per million events', ''];
   out.push(
     `AWS list prices, ${PRICES.region}, ${PRICES.asOf}; on-demand, no free tier (bench/aws/prices.ts):`,
@@ -262,6 +271,14 @@ export function costMarkdown(results: BenchResults): string {
           `$${PRICES.kinesis.shardHour} per shard-hour, $${PRICES.kinesis.perMillionPutUnits} per million 25 KB PUT payload units`,
         ],
         [
+          'Kinesis Data Streams, on-demand',
+          `$${PRICES.kinesis.onDemandStreamHour} per stream-hour, $${PRICES.kinesis.onDemandIngestGb} per GB in (records rounded up to 1 KB), $${PRICES.kinesis.onDemandRetrievalGb} per GB out`,
+        ],
+        [
+          'Storage',
+          `S3 Standard $${PRICES.s3.storageGbMonth} per GB-month, DynamoDB $${PRICES.dynamodb.storageGbMonth} per GB-month`,
+        ],
+        [
           'Managed Service for Apache Flink',
           `$${PRICES.flink.kpuHour} per KPU-hour, +${PRICES.flink.orchestrationKpus} orchestration KPU per application, ` +
             `$${PRICES.flink.storageGbMonth} per GB-month of running storage (${PRICES.flink.storageGbPerKpu} GB per KPU)`,
@@ -278,7 +295,7 @@ export function costMarkdown(results: BenchResults): string {
         : `sluice's Lambda duration comes from the handler-path figure: its CPU time per event (page views, ${fmt(1000)} keys) × the batch, stretched by ${LAMBDA_MB_PER_VCPU} / ${s.memoryMb} (Lambda gives one vCPU at ${fmt(LAMBDA_MB_PER_VCPU)} MB and proportionally less below), plus ${MS_PER_AWS_CALL} ms (assumed, not measured) per AWS call of the batch as if each were awaited alone; the emulator-measured duration is shown beside it. The naive handler's is measured on the emulators (its calls all run at once). `) +
       'The Flink application: always on, 1 KPU + the orchestration KPU, ' +
       'per million events at a steady rate. Kinesis is the same for all three and shown apart, at ' +
-      `${fmt(s.steadyRate)} events/s of ${s.recordBytes}-byte records: ${base.map(costLineText).join(', ')} = ${usd(baseTotal)} per million events.`,
+      `${fmt(s.steadyRate)} events/s of ${s.recordBytes}-byte records: provisioned, ${base.map(costLineText).join(', ')} = ${usd(baseTotal)} per million events; on-demand, ${onDemand.map(costLineText).join(', ')} = ${usd(onDemandTotal)}.`,
     '',
   );
   const keyHeaders = all.map((c) => `${fmt(c.keys)} keys`);

@@ -87,11 +87,11 @@ export function findingsMarkdown(results: BenchResults): string {
         `- **Memory** (missed, ${fmt(sluice.maxRssMb)} MB): until the eviction the process peaked at ` +
           `${fmt(before)} MB (${fmt(sluice.baselineRssMb)} MB of it before the first batch: Node, the SDK, ` +
           `tsx's loader). The peak is the one batch that evicts all ${fmt(sluice.keys)} groups of the closed window ` +
-          `(${fmt(Math.max(...sluice.batchMs) / 1000)} s): \`StateView.expiring\` materializes every expiring entry at ` +
-          'once (the DynamoDB store concatenates all pages of the expiry query, converts, merges with the overlay and ' +
-          'sorts them), the tombstones stay in the view until `commitState`, which then builds every write item at once. ' +
-          'Eviction in pages (query a page, evict it, write its tombstones, next page) would bound the peak by the page ' +
-          'size; update mode could also skip tombstones for closed windows and let DynamoDB TTL delete them (see cost).',
+          `(${fmt(Math.max(...sluice.batchMs) / 1000)} s). With S3 state the whole state lives in the process ` +
+          '(every group, and each snapshot encoded in memory before its PUT), and the eviction batch holds a delete per ' +
+          'group until the commit writes them as one delta; paged eviction (`StateView.evict`) bounds what is read at ' +
+          'once, not those deletes (docs/benchmarks.md, "Mass eviction"). What would lower it: snapshots streamed to S3 ' +
+          'in row groups (multipart) instead of one buffer, and compact state values instead of JSON objects.',
       );
     }
   }
