@@ -15,6 +15,9 @@ export class BatchRecorder {
     const known = this.batches.get(batch.batchId);
     if (known === undefined) {
       this.batches.set(batch.batchId, { shard, batch: structuredClone(batch) });
+    } else if (known.shard === shard && isAmendment(known.batch, batch)) {
+      // Poison isolation amends the pending entry with the rows it set aside: the same plan.
+      this.batches.set(batch.batchId, { shard, batch: structuredClone(batch) });
     } else if (known.shard !== shard || !isDeepStrictEqual(known.batch, batch)) {
       this.conflicts.push(
         `batch ${batch.batchId} ran with two plans: ${JSON.stringify(known.batch)} on ${known.shard} and ${JSON.stringify(batch)} on ${shard}`,
@@ -33,4 +36,18 @@ export class BatchRecorder {
   get batchIds(): number[] {
     return [...this.batches.keys()].sort((a, b) => a - b);
   }
+}
+
+/**
+ * True when `next` is `known` with more rows set aside by poison isolation: everything else
+ * equal, and the rows `known` had set aside still first, in the same order.
+ */
+function isAmendment(known: PlannedBatch, next: PlannedBatch): boolean {
+  const { poisoned: before = [], ...knownPlan } = known;
+  const { poisoned: after = [], ...nextPlan } = next;
+  return (
+    after.length > before.length &&
+    isDeepStrictEqual(knownPlan, nextPlan) &&
+    before.every((record, i) => isDeepStrictEqual(record, after[i]))
+  );
 }

@@ -77,8 +77,15 @@ interface Session {
   total: number;
 }
 
+/**
+ * The `v` of a poison event: the sessions function throws on it, every time (a deterministic
+ * failure in user code, which poison isolation must set aside identically under any crash).
+ */
+export const POISON_V = 13;
+
 /** Sessions per key that close 3 idle minutes after their last event, in event time. */
 export function updateSession(key: string, events: readonly FaultEvent[], state: GroupState<Session>) {
+  for (const event of events) if (event.v === POISON_V) throw new Error(`poison event ${event.id}`);
   if (state.hasTimedOut) {
     const closed = state.get();
     state.remove();

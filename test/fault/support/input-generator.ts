@@ -1,5 +1,5 @@
 import type { PutEntry } from '../../support/kinesis-stream.js';
-import { type FaultEvent, PARTITION_FIELD, type QueryKind } from './fault-queries.js';
+import { type FaultEvent, PARTITION_FIELD, POISON_V, type QueryKind } from './fault-queries.js';
 import type { Prng } from './prng.js';
 
 /** The input of one schedule: the records to put, in order, and how many shards to spread them over. */
@@ -10,7 +10,7 @@ export interface GeneratedInput {
   readonly mix: Readonly<Record<RecordKind, number>>;
 }
 
-type RecordKind = 'inOrder' | 'outOfOrder' | 'late' | 'duplicate' | 'malformed' | 'heartbeat';
+type RecordKind = 'inOrder' | 'outOfOrder' | 'late' | 'duplicate' | 'malformed' | 'heartbeat' | 'poison';
 
 /** An hour boundary, so windows and sessions start on round numbers in failure reports. */
 const START_MS = Date.UTC(2024, 0, 1, 12);
@@ -19,7 +19,8 @@ const START_MS = Date.UTC(2024, 0, 1, 12);
  * Generates 20–50 records for a query: mostly in-order events, some out of order (up to 90 s
  * behind), some late (2.5–8 minutes behind, past the 2-minute watermark delay), exact duplicates of
  * earlier events (producer retries), malformed records (broken JSON, invalid UTF-8, missing or
- * invalid event time, schema violations, a wrong partition key, a JSON array) and heartbeats.
+ * invalid event time, schema violations, a wrong partition key, a JSON array) and heartbeats; for
+ * the sessions query also poison events, which its function throws on.
  */
 export function generateInput(rng: Prng, kind: QueryKind): GeneratedInput {
   const total = rng.int(20, 50);
@@ -32,6 +33,7 @@ export function generateInput(rng: Prng, kind: QueryKind): GeneratedInput {
     duplicate: 0,
     malformed: 0,
     heartbeat: 0,
+    poison: 0,
   };
   const sent: FaultEvent[] = [];
   const entries: PutEntry[] = [];
@@ -54,6 +56,7 @@ export function generateInput(rng: Prng, kind: QueryKind): GeneratedInput {
       duplicate: 8,
       malformed: 9,
       heartbeat: 3,
+      poison: kind === 'sessions' ? 4 : 0,
     });
     if (recordKind === 'duplicate' && sent.length === 0) recordKind = 'inOrder';
     mix[recordKind]++;
@@ -77,6 +80,12 @@ export function generateInput(rng: Prng, kind: QueryKind): GeneratedInput {
       case 'heartbeat':
         entries.push({ heartbeat: true });
         break;
+      case 'poison': {
+        clock += rng.int(0, 40_000);
+        const row = { ...event(clock), v: POISON_V };
+        entries.push({ data: row, partitionKey: row[partitionField] });
+        break;
+      }
     }
   }
   return { entries, shards: rng.chance(0.2) ? 2 : 1, mix };
