@@ -74,6 +74,18 @@ export type { Expression, NamedExpression } from './plan/expressions/expression.
 export { describePlan } from './plan/fingerprint.js';
 export type { GroupingKey, JoinType, PlanNode } from './plan/nodes.js';
 export {
+  type DataType,
+  type DeclaredColumns,
+  describeSchema,
+  type Field,
+  inferSchema,
+  type OutputSchema,
+  type Schema,
+  SchemaInferenceError,
+  typeName,
+  WINDOW_TYPE,
+} from './plan/schema/index.js';
+export {
   type BatchOutcome,
   type BatchPhase,
   type BatchRunnerDeps,

@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { pageViewsQuery } from '../functions/queries/page-views.js';
 import { StreamingQuery } from './streaming-query.js';
 
 /**
@@ -15,15 +16,10 @@ export class ExampleQueriesStack extends Stack {
     super(scope, id, props);
     this.pageViews = new StreamingQuery(this, 'PageViews', {
       queryName: 'page-views',
+      query: pageViewsQuery,
       shardCount: 2,
-      glue: {
-        database: 'sluice',
-        columns: [
-          { name: 'window', type: 'struct<start:timestamp,end:timestamp>' },
-          { name: 'page', type: 'string' },
-          { name: 'views', type: 'bigint' },
-        ],
-      },
+      // Columns inferred from the query: window struct<start:timestamp,end:timestamp>, page string, views bigint.
+      glue: { database: 'sluice' },
     });
     this.sessions = new StreamingQuery(this, 'Sessions', { queryName: 'sessions', shardCount: 2 });
     this.orders = new StreamingQuery(this, 'Orders', { queryName: 'orders' });

@@ -24,6 +24,7 @@ import {
   stageOneName,
 } from './streaming-query/exchange.js';
 import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
+import { resolveGlueColumns } from './streaming-query/glue-columns.js';
 import { grantQueryFunction } from './streaming-query/grants.js';
 import { createHeartbeat } from './streaming-query/heartbeat.js';
 import { createSluiceFunction } from './streaming-query/lambda.js';
@@ -109,6 +110,9 @@ export class StreamingQuery extends Construct {
     super(scope, id);
     validateProps(props);
     const query = props.queryName;
+    // Before any resource: a Glue list that disagrees with the query's output fails synth here.
+    const glueColumns =
+      props.glue === undefined ? undefined : resolveGlueColumns(query, props.glue, props.query);
     const prefix = props.prefix ?? defaults.DEFAULT_PREFIX;
     const projectRoot = props.projectRoot ?? defaults.DEFAULT_PROJECT_ROOT;
     const logRetention = props.logRetention ?? defaults.DEFAULT_LOG_RETENTION;
@@ -294,6 +298,7 @@ export class StreamingQuery extends Construct {
         bucket: this.bucket,
         keyPrefix: this.keyPrefix,
         options: props.glue,
+        resolved: glueColumns!,
       });
     }
   }

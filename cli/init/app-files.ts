@@ -120,14 +120,18 @@ export const handler = queryHandler(clicksQuery);
 const CDK_APP = `import { fileURLToPath } from 'node:url';
 import { App, Stack } from 'aws-cdk-lib';
 import { StreamingQuery } from 'sluice/cdk';
+import { clicksQuery } from '../functions/queries/clicks.js';
 
 const app = new App();
 const stack = new Stack(app, 'ClicksApp');
 
 // A Kinesis stream, the query's Lambda function (functions/clicks.ts, bundled with esbuild), its
-// state table, output bucket, alarms and heartbeat.
+// state table, output bucket, alarms, heartbeat, dashboard, and a Glue table for Athena whose
+// columns are inferred from the query's output schema.
 new StreamingQuery(stack, 'Clicks', {
   queryName: 'clicks',
+  query: clicksQuery,
+  glue: { database: 'clicks_app' },
   shardCount: 1,
   projectRoot: fileURLToPath(new URL('..', import.meta.url)),
 });

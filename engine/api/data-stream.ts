@@ -8,6 +8,7 @@ import type { Expression } from '../plan/expressions/expression.js';
 import { streamJoinNode } from '../plan/joins/join-plan.js';
 import { knownColumnsOf, resolveJoinCondition } from '../plan/joins/resolve-condition.js';
 import type { GroupingKey, JoinType, PlanNode } from '../plan/nodes.js';
+import { declaredSchema, type OutputSchema } from '../plan/schema/source-schema.js';
 import { defaultViews, type TempViews } from '../sql/catalog.js';
 import { parseDuration } from '../time/duration.js';
 import type { Duration, Row, TimeWindow } from '../types.js';
@@ -49,6 +50,16 @@ export interface ReadStreamOptions<T> {
    * record whose partition key disagrees becomes a dead letter.
    */
   readonly partitionKey?: Column<T> | ((row: T) => string);
+}
+
+/** Options of {@link DataStream.map} and {@link DataStream.flatMap}. */
+export interface ClosureOptions {
+  /**
+   * The function's output columns (`{ page: 'string', n: 'long' }`, or a zod schema), so the
+   * query's output schema (Glue columns, Parquet types) can be inferred past the closure.
+   * @default unknown: the output schema cannot be inferred
+   */
+  readonly schema?: OutputSchema;
 }
 
 /** A static dataset to join a stream with (Spark's stream-static join). */
@@ -157,8 +168,13 @@ export class DataStream<T extends object = Row> {
   }
 
   /** Transforms each row. The function must be deterministic (replays must give the same rows). */
-  map<U extends object>(fn: (row: T) => U): DataStream<U> {
-    return new DataStream({ kind: 'map', child: this.plan, fn: fn as (row: Row) => Row });
+  map<U extends object>(fn: (row: T) => U, options: ClosureOptions = {}): DataStream<U> {
+    return new DataStream({
+      kind: 'map',
+      child: this.plan,
+      fn: fn as (row: Row) => Row,
+      ...declared(options.schema, 'map(fn)'),
+    });
   }
 
   /**
@@ -178,8 +194,13 @@ export class DataStream<T extends object = Row> {
   }
 
   /** Maps each row to any number of rows. */
-  flatMap<U extends object>(fn: (row: T) => Iterable<U>): DataStream<U> {
-    return new DataStream({ kind: 'flatMap', child: this.plan, fn: fn as (row: Row) => Iterable<Row> });
+  flatMap<U extends object>(fn: (row: T) => Iterable<U>, options: ClosureOptions = {}): DataStream<U> {
+    return new DataStream({
+      kind: 'flatMap',
+      child: this.plan,
+      fn: fn as (row: Row) => Iterable<Row>,
+      ...declared(options.schema, 'flatMap(fn)'),
+    });
   }
 
   /**
@@ -329,6 +350,11 @@ export class DataStream<T extends object = Row> {
 
 let streamTokens = 0;
 
+/** A declared output schema as a plan field. */
+function declared(schema: OutputSchema | undefined, where: string) {
+  return schema === undefined ? {} : { schema: declaredSchema(schema, where) };
+}
+
 /** A closure-API grouping key as an expression, when it is mixed with column expressions. */
 function keyExpression(key: string | GroupingKey): Expression {
   if (typeof key === 'string') return { kind: 'column', name: key };
@@ -411,6 +437,12 @@ export interface GroupsWithStateOptions<K, S> {
    * @default false (as Spark: they are called with no rows)
    */
   readonly skipEmittingInitialStateKeys?: boolean;
+  /**
+   * The output rows' columns (Spark's output encoder): `{ user: 'string', views: 'long' }` or a
+   * zod schema. Needed to infer the query's output schema (Glue columns, Parquet types).
+   * @default unknown
+   */
+  readonly schema?: OutputSchema;
 }
 
 /** The result of `groupByKey`. */
@@ -455,6 +487,7 @@ export class KeyedStream<T extends object, K> {
       ...(options.skipEmittingInitialStateKeys === true
         ? { skipEmittingInitialStateKeys: true as const }
         : {}),
+      ...declared(options.schema, flat ? 'flatMapGroupsWithState' : 'mapGroupsWithState'),
     });
   }
 }

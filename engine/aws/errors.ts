@@ -122,3 +122,14 @@ export class MissingS3ServicesError extends SluiceError {
     );
   }
 }
+
+/** A table over a query's output was asked for, but the query does not write data files. */
+export class NotAFileSinkError extends SluiceError {
+  constructor(query: string, sink: string) {
+    super(
+      'SLUICE_NOT_A_FILE_SINK',
+      `Query '${query}' writes with the ${sink} sink, not data files, so no table can be inferred over its output; use format('parquet') or format('json'), or list the table's columns by hand.`,
+      { context: { query, sink } },
+    );
+  }
+}

@@ -3,6 +3,7 @@ import type { AggregateFunction } from '../operators/aggregate/functions.js';
 import type { GroupStateTimeout, GroupsWithStateFunction } from '../operators/groups-with-state/types.js';
 import type { Row } from '../types.js';
 import type { Expression, NamedExpression } from './expressions/expression.js';
+import type { Schema } from './schema/data-type.js';
 
 /** A grouping key: a column, a time window over a column, or a session window over a column. */
 export type GroupingKey =
@@ -44,6 +45,8 @@ export interface MapNode {
   readonly kind: 'map';
   readonly child: PlanNode;
   readonly fn: (row: Row) => Row;
+  /** The declared output columns (a closure's output type is unknown to the plan otherwise). */
+  readonly schema?: Schema;
 }
 
 export interface FilterNode {
@@ -56,6 +59,8 @@ export interface FlatMapNode {
   readonly kind: 'flatMap';
   readonly child: PlanNode;
   readonly fn: (row: Row) => Iterable<Row>;
+  /** The declared output columns. */
+  readonly schema?: Schema;
 }
 
 export interface SelectNode {
@@ -129,6 +134,8 @@ export interface GroupsWithStateNode {
    * state is still stored. Absent (Spark's default, false): they are called with no rows.
    */
   readonly skipEmittingInitialStateKeys?: true;
+  /** The declared output columns of `fn`'s rows (Spark's output encoder). */
+  readonly schema?: Schema;
 }
 
 /**

@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import { CfnDatabase, CfnTable } from 'aws-cdk-lib/aws-glue';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { DEFAULT_GLUE_FORMAT } from './defaults.js';
+import type { ResolvedGlueColumns } from './glue-columns.js';
 import type { GlueColumn, GlueTableOptions } from './props.js';
 
 /** Hive storage settings per sink format. */
@@ -44,9 +44,11 @@ export function createGlueTable(
     readonly bucket: IBucket;
     readonly keyPrefix: string;
     readonly options: GlueTableOptions;
+    /** The columns, partition keys and format (`resolveGlueColumns`). */
+    readonly resolved: ResolvedGlueColumns;
   },
 ): QueryGlueTable {
-  const { options } = target;
+  const { options, resolved } = target;
   const catalogId = Stack.of(scope).account;
   const database =
     options.createDatabase === false
@@ -55,7 +57,7 @@ export function createGlueTable(
           catalogId,
           databaseInput: { name: options.database, description: 'sluice query outputs' },
         });
-  const format = FORMATS[options.format ?? DEFAULT_GLUE_FORMAT];
+  const format = FORMATS[resolved.format];
   const column = (c: GlueColumn) => ({
     name: c.name,
     type: c.type,
@@ -69,10 +71,10 @@ export function createGlueTable(
       description: `Output of sluice query ${target.query} (upsert log in update/complete modes: keep the newest row per key)`,
       tableType: 'EXTERNAL_TABLE',
       parameters: { classification: format.classification, EXTERNAL: 'TRUE' },
-      partitionKeys: (options.partitionKeys ?? []).map(column),
+      partitionKeys: resolved.partitionKeys.map(column),
       storageDescriptor: {
         location: `s3://${target.bucket.bucketName}/${target.keyPrefix}/data/`,
-        columns: options.columns.map(column),
+        columns: resolved.columns.map(column),
         inputFormat: format.inputFormat,
         outputFormat: format.outputFormat,
         serdeInfo: { serializationLibrary: format.serializationLibrary },

@@ -29,11 +29,18 @@ export interface GlueTableOptions {
   readonly createDatabase?: boolean;
   /** @default the query name, lowercased, with `-` and `.` turned into `_` */
   readonly tableName?: string;
-  /** The output row's columns. */
-  readonly columns: readonly GlueColumn[];
-  /** Hive-style partition columns (`col=value/` folders the sink writes). @default none */
+  /**
+   * The output row's columns. With the construct's `query` they are checked against the query's
+   * inferred output schema (a mismatch fails synth naming the column and both types).
+   * @default inferred from `query` (required when `query` is not given)
+   */
+  readonly columns?: readonly GlueColumn[];
+  /**
+   * Hive-style partition columns (`col=value/` folders the sink writes).
+   * @default the query's `partitionBy` columns with their inferred types (none without `query`)
+   */
   readonly partitionKeys?: readonly GlueColumn[];
-  /** The sink's file format. @default {@link DEFAULT_GLUE_FORMAT} (`parquet`) */
+  /** The sink's file format. @default the query's (`format('parquet' | 'json')`), else {@link DEFAULT_GLUE_FORMAT} (`parquet`) */
   readonly format?: 'parquet' | 'jsonl';
 }
 
@@ -92,8 +99,10 @@ export interface StreamingQueryProps {
    * stateful operator whose keys do not follow the source's partition key; `explain(query)` shows
    * it), the construct deploys two stages: the query function runs stage 1 on the source stream,
    * and an internal stream (`exchangeShardCount` shards) feeds a stage-2 function built from the
-   * same handler file. Its name must be `queryName`.
-   * @default none: the query is deployed as one stage
+   * same handler file. The construct also reads its output schema, inferred from the source
+   * schema through the plan, for the Glue table's columns and partition keys. Its name must be
+   * `queryName`.
+   * @default none: the query is deployed as one stage, and `glue.columns` must be listed by hand
    */
   readonly query?: QueryDefinition;
   /**

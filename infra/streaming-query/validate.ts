@@ -104,7 +104,11 @@ export function validateProps(props: StreamingQueryProps): void {
       fail('glue.database', `${JSON.stringify(glue.database)}: use lowercase letters, digits and '_'.`);
     if (glue.tableName !== undefined && !GLUE_NAME_PATTERN.test(glue.tableName))
       fail('glue.tableName', `${JSON.stringify(glue.tableName)}: use lowercase letters, digits and '_'.`);
-    if (glue.columns.length === 0) fail('glue.columns', 'list at least one column of the output rows.');
+    if (glue.columns !== undefined && glue.columns.length === 0)
+      fail(
+        'glue.columns',
+        'list at least one column of the output rows, or leave it out to infer them from `query`.',
+      );
   }
 }
 

@@ -36,7 +36,9 @@ import { type Adoption, adoptParentState } from '../resharding/adopt-parent-stat
 import { retireAncestors } from '../resharding/retire-ancestors.js';
 import { type StreamShards, streamShards } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
+import type { ColumnType } from '../s3/column-types.js';
 import { S3ProgressWriter } from '../s3/progress-writer.js';
+import { inferredColumnTypes } from '../s3/table-columns.js';
 import { keyColumnsOf } from '../s3/upsert.js';
 import { S3StateObjects } from '../s3-state/s3-state-objects.js';
 import { PartitioningNotDeclaredError } from './errors.js';
@@ -115,6 +117,11 @@ export interface KinesisHandlerOptions
   readonly keyColumns?: readonly string[];
   /** Columns written as timestamps by file sinks (the sources' event-time columns are added). */
   readonly timestampColumns?: readonly string[];
+  /**
+   * File sinks: fixed column types. @default the query's inferred output schema (`inferSchema`), when
+   * the plan can tell it, so every batch writes the same Parquet types; otherwise inferred per batch
+   */
+  readonly columnTypes?: Readonly<Record<string, ColumnType>>;
   readonly logger?: Logger;
   readonly metrics?: Metrics;
   /** Processing time. @default the system clock */
@@ -205,6 +212,8 @@ function shardHandler(
     ...(options.timestampColumns ?? []),
     ...sources.flatMap((source) => (source.eventTime === undefined ? [] : [source.eventTime])),
   ];
+  // The plan's output schema fixes the file sink's types: one Parquet schema for every batch.
+  const columnTypes = { ...inferredColumnTypes(query), ...options.columnTypes };
   const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
   const clock = options.clock ?? systemClock;
   let kinesisCounted = false;
@@ -251,6 +260,7 @@ function shardHandler(
           shard: shardId,
           outputMode: query.outputMode,
           timestampColumns,
+          columnTypes,
           keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
         }),
       clock,

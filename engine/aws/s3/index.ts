@@ -47,4 +47,12 @@ export {
   QueryObjects,
   type S3OutputLocation,
 } from './s3-objects.js';
+export {
+  columnTypeOf,
+  hiveTypeOf,
+  inferredColumnTypes,
+  type TableColumn,
+  type TableColumns,
+  tableColumns,
+} from './table-columns.js';
 export { keyColumnsOf, latestRowPerKey } from './upsert.js';

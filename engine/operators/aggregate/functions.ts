@@ -1,3 +1,4 @@
+import type { DataType } from '../../plan/schema/data-type.js';
 import type { Row } from '../../types.js';
 import { hllAdd, hllEstimate, hllMerge, hllNew, hllPrecisionFor } from './hyperloglog.js';
 
@@ -18,6 +19,12 @@ export interface AggregateFunction<Acc = any, Out = unknown> {
    * (column pruning); leave it out when unknown and every column is kept.
    */
   readonly reads?: readonly string[];
+  /**
+   * The type of `result`'s values, given the type of `column` (`undefined` without one), so that
+   * the plan can infer its output schema (Glue columns, Parquet types). Leave it out when unknown:
+   * inference then names this aggregate.
+   */
+  resultType?(input: DataType | undefined): DataType;
   init(): Acc;
   add(acc: Acc, row: Row): Acc;
   merge(a: Acc, b: Acc): Acc;
@@ -32,6 +39,7 @@ export function count(column?: string): AggregateFunction<number, number> {
     name: 'count',
     ...(column === undefined ? {} : { column }),
     reads: column === undefined ? [] : [column],
+    resultType: () => 'long',
     init: () => 0,
     add: column === undefined ? (acc) => acc + 1 : (acc, row) => (isPresent(row[column]) ? acc + 1 : acc),
     merge: (a, b) => a + b,
@@ -45,6 +53,7 @@ export function sum(column: string): AggregateFunction<number | null, number | n
     name: 'sum',
     column,
     reads: [column],
+    resultType: (input) => (input === 'long' ? 'long' : 'double'),
     init: () => null,
     add: (acc, row) => {
       const value = row[column];
@@ -61,6 +70,7 @@ export function avg(column: string): AggregateFunction<[number, number], number 
     name: 'avg',
     column,
     reads: [column],
+    resultType: () => 'double',
     init: () => [0, 0],
     add: (acc, row) => {
       const value = row[column];
@@ -84,6 +94,7 @@ function extreme(name: 'min' | 'max', column: string, better: (a: Comparable, b:
     name,
     column,
     reads: [column],
+    resultType: (input) => input ?? 'json',
     init: () => null,
     add: (acc, row) => {
       const value = row[column];
@@ -112,6 +123,7 @@ export function approxCountDistinct(column: string, rsd = 0.05): AggregateFuncti
     name: `approxCountDistinct(${precision})`,
     column,
     reads: [column],
+    resultType: () => 'long',
     init: () => hllNew(precision),
     add: (acc, row) => {
       const value = row[column];
@@ -129,6 +141,7 @@ export function collectList(column: string): AggregateFunction<unknown[], unknow
     name: 'collectList',
     column,
     reads: [column],
+    resultType: (input) => ({ kind: 'array', element: input ?? 'json' }),
     init: () => [],
     add: (acc, row) => {
       const value = row[column];
