@@ -1,3 +1,4 @@
+import { InvalidQueryError } from '../errors.js';
 import { checkQuery } from '../plan/checker.js';
 import type { PlanNode } from '../plan/nodes.js';
 import type { ForeachBatchFunction, SinkSpec } from '../sinks/sink.js';
@@ -38,6 +39,8 @@ export interface QueryDefinition {
   readonly shardWatermark?: ShardWatermarkPolicy;
   /** The idle-watermark policy: see {@link DataStreamWriter.idleWatermark}. */
   readonly idleWatermarkMs?: number;
+  /** `false`: no batch runs without new data (see {@link DataStreamWriter.noDataMicroBatches}). @default true */
+  readonly noDataMicroBatches?: boolean;
 }
 
 /**
@@ -55,6 +58,7 @@ export class DataStreamWriter<T extends object> {
   private idleMs: number | undefined;
   private shards: ShardWatermarkPolicy = DEFAULT_SHARD_WATERMARK;
   private exchangeMode: 'auto' | 'off' = 'auto';
+  private noDataBatches = true;
 
   constructor(private readonly plan: PlanNode) {}
 
@@ -135,6 +139,19 @@ export class DataStreamWriter<T extends object> {
     return this;
   }
 
+  /**
+   * Whether a batch without new data runs when the watermark has moved (or a processing-time
+   * timeout is due), to emit closed windows and evict state: Spark's
+   * `spark.sql.streaming.noDataMicroBatches.enabled`. With `false`, windows close, state is evicted
+   * and timeouts fire only in the next batch that brings data, and heartbeats (on Lambda) run
+   * nothing. It changes when results appear, not what they are, so it may change across restarts.
+   * @default true
+   */
+  noDataMicroBatches(enabled: boolean): this {
+    this.noDataBatches = enabled;
+    return this;
+  }
+
   /** Checks the plan (throwing `InvalidQueryError` naming the rule) and returns the query. */
   build(): QueryDefinition {
     const query: QueryDefinition = {
@@ -146,7 +163,15 @@ export class DataStreamWriter<T extends object> {
       shardWatermark: this.shards,
       ...(this.exchangeMode === 'off' ? { exchange: 'off' as const } : {}),
       ...(this.idleMs === undefined ? {} : { idleWatermarkMs: this.idleMs }),
+      ...(this.noDataBatches ? {} : { noDataMicroBatches: false }),
     };
+    if (!this.noDataBatches && this.idleMs !== undefined) {
+      throw new InvalidQueryError(
+        'IDLE_WATERMARK_WITHOUT_NO_DATA_BATCHES',
+        `Query '${this.name}' sets idleWatermark(...) and noDataMicroBatches(false): the idle policy moves the watermark in batches without data, which the second setting turns off. Keep one of them.`,
+        { query: this.name },
+      );
+    }
     checkQuery(query);
     return query;
   }

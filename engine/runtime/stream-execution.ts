@@ -101,7 +101,8 @@ const MAX_ISOLATION_ROUNDS = 3;
  *             partitions' committed event times, one read (runtime/query-watermark.ts)
  * if source has data after committed.endOffsets:
  *   plan batch (new id, now, watermark) → WAL → run → commit
- * else if a stateful operator needs a no-data batch (watermark moved, processing-time timeouts):
+ * else if a stateful operator needs a no-data batch (watermark moved, processing-time timeouts)
+ *         and the query allows them (noDataMicroBatches, default on):
  *   plan an empty batch → WAL → run → commit
  * ```
  * Nothing has side effects before the WAL entry exists, so a crash anywhere leads to a rerun
@@ -151,6 +152,8 @@ export class StreamExecution {
     const watermarks = await this.nextWatermark();
     durations.latestOffset = Math.round(performance.now() - t0);
     if (end !== undefined) return this.planAndRun(committedOffsets, end, watermarks, false, durations);
+    // Spark's spark.sql.streaming.noDataMicroBatches.enabled = false: only data starts a batch.
+    if (this.options.query.noDataMicroBatches === false) return undefined;
     if (this.noDataBatchDue(watermarks.evictionMs)) {
       return this.planAndRun(committedOffsets, committedOffsets, watermarks, true, durations);
     }

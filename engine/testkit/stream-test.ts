@@ -19,7 +19,7 @@ import { MemoryStateStore, type MemoryStateStoreOptions } from '../state/memory-
 import type { StateEntry } from '../state/state-store.js';
 import { ManualClock } from '../time/clock.js';
 import type { BatchId, Row } from '../types.js';
-import { MemoryBatchSource } from './memory-batch-source.js';
+import { MemoryBatchSource, type MemoryBatchSourceOptions } from './memory-batch-source.js';
 import type { MemoryStream } from './memory-stream.js';
 
 /** Thrown by the crash hook of {@link StreamTest.crashAfter}. */
@@ -116,6 +116,8 @@ export class StreamTest {
   private crashPhase: BatchPhase | undefined;
   /** The partition that ran the last batch (what `replayLastBatch` replays). */
   private lastPartition: string;
+  /** While a Trigger.Once / AvailableNow run is on: what its sources may offer. */
+  private trigger: MemoryBatchSourceOptions | undefined;
 
   constructor(
     private query: QueryDefinition,
@@ -178,6 +180,51 @@ export class StreamTest {
     }
     this.record(outcomes);
     return this.lastOutput();
+  }
+
+  /**
+   * Spark's `Trigger.AvailableNow`: starts the query from its checkpoints and state (as a restart
+   * does: a pending WAL entry is replayed first), runs every batch due on the data added so far —
+   * one per `addData`, as {@link processAllAvailable} cuts them, and the no-data batches they make
+   * due — then stops. Data added after the trigger started waits for the next trigger. Returns the
+   * output of the batches run.
+   */
+  async runAvailableNow(): Promise<Row[]> {
+    return this.withTrigger({ throughSeq: this.latestSeq() }, () => this.processAllAvailable());
+  }
+
+  /**
+   * Spark's `Trigger.Once`: starts the query from its checkpoints, runs one batch per partition
+   * with all the data available (every `addData` not yet processed, together; a pending WAL entry
+   * is replayed instead; with no new data, a due no-data batch) and stops.
+   */
+  async runOnce(): Promise<Row[]> {
+    return this.withTrigger({ throughSeq: this.latestSeq(), oneBatch: true }, async () => {
+      const outcomes: BatchOutcome[] = [];
+      for (const partition of [...this.partitions, ...this.exchangePartitionIds]) {
+        const outcome = await this.running(partition).runNextBatch();
+        if (outcome !== undefined) outcomes.push(outcome);
+      }
+      this.record(outcomes);
+      return this.lastOutput();
+    });
+  }
+
+  /** Runs `body` on fresh executions whose sources the trigger bounds, then stops them. */
+  private async withTrigger<T>(bound: MemoryBatchSourceOptions, body: () => Promise<T>): Promise<T> {
+    this.stop();
+    this.trigger = bound;
+    try {
+      return await body();
+    } finally {
+      this.trigger = undefined;
+      this.stop();
+    }
+  }
+
+  /** The newest `addData` of the query's streams (`-1` when there is none). */
+  private latestSeq(): number {
+    return Math.max(-1, ...this.streams.flatMap((stream) => stream.chunks.map((chunk) => chunk.seq)));
   }
 
   /** Runs at most one batch (on `partition`); returns its outcome, or `undefined` if none was due. */
@@ -282,7 +329,7 @@ export class StreamTest {
         source:
           index >= 0 && this.transport !== undefined && exchange !== undefined
             ? new ExchangeReader(this.transport, exchange.name, index)
-            : new MemoryBatchSource(this.streams, partition),
+            : new MemoryBatchSource(this.streams, partition, this.trigger),
         stateStore: this.stateStore,
         checkpoints: this.checkpointsOf(partition),
         sink:
