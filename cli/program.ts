@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { registerBackfill } from './commands/backfill.js';
 import { registerCheckpoint } from './commands/checkpoint.js';
 import { registerDeadLetters } from './commands/dead-letters.js';
 import { registerInit } from './commands/init.js';
@@ -44,5 +45,6 @@ export function buildProgram(): Command {
   registerUi(program);
   registerDeadLetters(program);
   registerCheckpoint(program);
+  registerBackfill(program);
   return program;
 }

@@ -97,6 +97,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Runni
         credentials: { ...running.credentials },
         endpoints: { ...running.endpoints },
         queries,
+        backfills: [],
       },
       timings: {
         synthMs: synthesized.synthMs,

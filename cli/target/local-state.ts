@@ -47,6 +47,11 @@ const localStateSchema = z.object({
   credentials: z.object({ accessKeyId: z.string(), secretAccessKey: z.string() }),
   endpoints: z.object({ kinesis: z.url(), dynamodb: z.url(), s3: z.url() }),
   queries: z.array(queryEntry),
+  /**
+   * Backfills run against the stack (`sluice backfill`): each has its own name, checkpoints and
+   * outputs, and the resources of the query it replays (`of`).
+   */
+  backfills: z.array(z.object({ name: z.string().min(1), of: z.string().min(1) })).default([]),
 });
 
 /**

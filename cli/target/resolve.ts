@@ -53,6 +53,12 @@ export function localTarget(state: LocalState): Target {
     ...(query.keyColumns === undefined ? {} : { keyColumns: query.keyColumns }),
     ...(query.exchangeStream === undefined ? {} : { exchangeStream: query.exchangeStream }),
   }));
+  // A backfill reads and writes where the query it replays does, under its own name. It is not
+  // a known (running) query: `status --wait` and the live views leave it out; commands naming it work.
+  const backfills: QueryLocation[] = state.backfills.flatMap((backfill) => {
+    const of = queries.find((query) => query.name === backfill.of);
+    return of === undefined ? [] : [{ ...of, name: backfill.name }];
+  });
   return {
     mode: 'local',
     where: 'on the local stack',
@@ -62,7 +68,7 @@ export function localTarget(state: LocalState): Target {
     knownQueries: queries,
     startHint: 'start the local stack with `sluice local up`',
     query(name) {
-      const found = queries.find((query) => query.name === name);
+      const found = [...queries, ...backfills].find((query) => query.name === name);
       if (found === undefined) {
         throw new UnknownQueryError(
           name,

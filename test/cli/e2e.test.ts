@@ -116,6 +116,29 @@ describe('sluice CLI end to end on the local stack', () => {
       expect(shard.pendingBatchId).toBeNull();
     }
 
+    // Trigger.AvailableNow under its own name: the query's code over what the stream holds now.
+    const backfilled = await cli('backfill', 'page-views', '--format', 'json');
+    expect(backfilled.code).toBe(0);
+    const summary = JSON.parse(backfilled.stdout) as { name: string; shards: { records: number }[] };
+    expect(summary.name).toBe('page-views-backfill');
+    expect(summary.shards.reduce((sum, shard) => sum + shard.records, 0)).toBe(views.length + closers.length);
+    const backfillRows = JSON.parse(
+      (await cli('query', 'page-views-backfill', '--format', 'json')).stdout,
+    ) as {
+      window: { start: string };
+      page: string;
+      views: number;
+    }[];
+    expect(new Map(backfillRows.map((row) => [`${row.window.start}|${row.page}`, row.views]))).toEqual(
+      windowCounts(views),
+    );
+    const backfillStatus = await cli('status', 'page-views-backfill', '--format', 'json');
+    expect(backfillStatus.code).toBe(0);
+    const backfillShards = (
+      JSON.parse(backfillStatus.stdout) as { shards: { lag: { records: number } }[] }[]
+    )[0]!.shards;
+    expect(backfillShards.map((shard) => shard.lag.records)).toEqual([0, 0]);
+
     // Views far behind the watermark (+20 min): their windows are closed, so they are dropped.
     const late = PAGES.map((page) => ({ page, user: 'too-late', ts: BASE + MINUTE + 5_000 }));
     const lateFile = join(dir, 'late.jsonl');

@@ -128,6 +128,17 @@ export interface KinesisHandlerOptions
   readonly clock?: Clock;
   /** Test hook called after each batch phase (fault injection). */
   readonly hook?: PhaseHook;
+  /**
+   * Called with the error that ended an invocation's batches (besides the log line and metric):
+   * a caller that drives the handler itself, such as `sluice backfill`, reports it.
+   */
+  readonly onFailure?: (error: unknown) => void;
+  /**
+   * Whether a shard without a checkpoint first looks up its parents (ListShards) to adopt their
+   * state after a reshard. `false` for inputs that are not a Kinesis stream (a backfill of S3
+   * objects). @default true
+   */
+  readonly adoptParents?: boolean;
 }
 
 const DEFAULT_RESERVE_MS = 10_000;
@@ -318,10 +329,12 @@ function shardHandler(
       shardId,
       streamArn,
       records,
-      async () => {
-        adopted = await adoptFromParents(shardId, streamArn);
-        return adopted?.adoption.committed;
-      },
+      options.adoptParents === false
+        ? undefined
+        : async () => {
+            adopted = await adoptFromParents(shardId, streamArn);
+            return adopted?.adoption.committed;
+          },
       (found) => {
         gap = found;
         reportGap(found, { query: query.name, shardId }, options);
@@ -357,6 +370,7 @@ function shardHandler(
       }
     } catch (error) {
       reportFailure(error, { query: query.name, shardId }, options);
+      options.onFailure?.(error);
     } finally {
       const endOffsets = execution.lastCheckpoint?.committed?.endOffsets;
       const committed = endOffsets === undefined ? undefined : committedSequenceNumber(endOffsets);
