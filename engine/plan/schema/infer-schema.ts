@@ -39,6 +39,8 @@ export function inferSchema(plan: PlanNode): Schema {
     case 'filter':
     case 'where':
     case 'dedup':
+    case 'sort':
+    case 'limit':
       return inferSchema(plan.child);
     case 'watermark': {
       const input = inferSchema(plan.child);
