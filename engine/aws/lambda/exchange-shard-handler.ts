@@ -4,18 +4,14 @@ import { type ExchangeOffset, ExchangeReader } from '../../exchange/exchange-rea
 import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution } from '../../runtime/stream-execution.js';
-import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
-import type { StateStore } from '../../state/state-store.js';
 import { systemClock } from '../../time/clock.js';
 import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.js';
-import { DynamoDbStateStore } from '../dynamodb/dynamodb-state-store.js';
 import type { KinesisExchange } from '../exchange/kinesis-exchange.js';
 import { fromLambdaRecord, shardIdOf, sourcesOf } from '../kinesis/index.js';
 import { RequestCounter } from '../request-counter.js';
 import { bindSink } from '../s3/bind-sink.js';
-import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { keyColumnsOf } from '../s3/upsert.js';
-import { S3StateObjects } from '../s3-state/s3-state-objects.js';
+import { containerStores } from './container-stores.js';
 import { ExchangeShardUnknownError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
 import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
@@ -49,21 +45,8 @@ export function exchangeShardHandler(
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
   requests.attach(options.clients.s3, 'S3');
-  const location = {
-    client: options.clients.s3,
-    bucket: options.bucket,
-    prefix: options.prefix,
-    query: query.name,
-  };
-  const stateStore: StateStore =
-    options.state === 'dynamodb'
-      ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
-      : new ChangelogStateStore({
-          objects: new S3StateObjects(location),
-          query: query.name,
-          ...(options.stateMemoryLimit === undefined ? {} : { memoryLimit: options.stateMemoryLimit }),
-        });
-  const progressWriter = new S3ProgressWriter(location);
+  // Built once per container: the changelog store's memory is the warm cache of the next invocations.
+  const { location, stateStore, progressWriter } = containerStores(options, query.name);
   const timestampColumns = [
     ...(options.timestampColumns ?? []),
     ...sourcesOf(staged.query).flatMap((source) =>

@@ -11,13 +11,10 @@ import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution, type StreamExecutionOptions } from '../../runtime/stream-execution.js';
 import type { Sink } from '../../sinks/sink.js';
-import { ChangelogStateStore } from '../../state/changelog/changelog-state-store.js';
 import type { StateMemoryLimit } from '../../state/changelog/state-memory.js';
-import type { StateStore } from '../../state/state-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
 import type { AwsClients } from '../clients.js';
 import { DynamoDbCheckpointStore } from '../dynamodb/dynamodb-checkpoint-store.js';
-import { DynamoDbStateStore } from '../dynamodb/dynamodb-state-store.js';
 import {
   committedSequenceNumber,
   createGapFetch,
@@ -37,10 +34,9 @@ import { retireAncestors } from '../resharding/retire-ancestors.js';
 import { type StreamShards, streamShards } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
 import type { ColumnType } from '../s3/column-types.js';
-import { S3ProgressWriter } from '../s3/progress-writer.js';
 import { inferredColumnTypes } from '../s3/table-columns.js';
 import { keyColumnsOf } from '../s3/upsert.js';
-import { S3StateObjects } from '../s3-state/s3-state-objects.js';
+import { containerStores } from './container-stores.js';
 import { PartitioningNotDeclaredError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
 import { reportBatch, reportFailure, reportGap, reportIsolation, reportStall } from './invocation-metrics.js';
@@ -203,22 +199,8 @@ function shardHandler(
       ? {}
       : { maxEventTimeBehindMs: options.maxEventTimeBehindMs }),
   });
-  const location = {
-    client: options.clients.s3,
-    bucket: options.bucket,
-    prefix: options.prefix,
-    query: query.name,
-  };
   // Built once per container: the changelog store's memory is the warm cache of the next invocations.
-  const stateStore: StateStore =
-    options.state === 'dynamodb'
-      ? new DynamoDbStateStore({ client: options.clients.dynamodb, tableName: options.tableName })
-      : new ChangelogStateStore({
-          objects: new S3StateObjects(location),
-          query: query.name,
-          ...(options.stateMemoryLimit === undefined ? {} : { memoryLimit: options.stateMemoryLimit }),
-        });
-  const progressWriter = new S3ProgressWriter(location);
+  const { location, stateStore, progressWriter } = containerStores(options, query.name);
   const timestampColumns = [
     ...(options.timestampColumns ?? []),
     ...sources.flatMap((source) => (source.eventTime === undefined ? [] : [source.eventTime])),
