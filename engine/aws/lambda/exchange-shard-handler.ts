@@ -10,6 +10,7 @@ import type { KinesisExchange } from '../exchange/kinesis-exchange.js';
 import { fromLambdaRecord, shardIdOf, sourcesOf } from '../kinesis/index.js';
 import { RequestCounter } from '../request-counter.js';
 import { bindSink } from '../s3/bind-sink.js';
+import { inferredColumnTypes } from '../s3/table-columns.js';
 import { keyColumnsOf } from '../s3/upsert.js';
 import { containerStores } from './container-stores.js';
 import { ExchangeShardUnknownError } from './errors.js';
@@ -47,6 +48,8 @@ export function exchangeShardHandler(
   requests.attach(options.clients.s3, 'S3');
   // Built once per container: the changelog store's memory is the warm cache of the next invocations.
   const { location, stateStore, progressWriter } = containerStores(options, query.name);
+  // The whole query's output schema fixes the file sink's types, as in stage 1's handler.
+  const columnTypes = { ...inferredColumnTypes(staged.query), ...options.columnTypes };
   const timestampColumns = [
     ...(options.timestampColumns ?? []),
     ...sourcesOf(staged.query).flatMap((source) =>
@@ -85,6 +88,7 @@ export function exchangeShardHandler(
         shard: shardId,
         outputMode: query.outputMode,
         timestampColumns,
+        columnTypes,
         keyColumns: options.keyColumns ?? keyColumnsOf(query.plan),
       }),
       clock,
