@@ -79,7 +79,7 @@ function seriesOf(progress) {
       x,
       series: [
         ['dead letters', progress.map((p) => p.numDeadLetters)],
-        ['late rows', progress.map((p) => sum(p.stateOperators.map((op) => op.numRowsDroppedByWatermark)))],
+        ['late rows', progress.map((p) => sum(p.stateOperators.map((op) => (op.numLateInputRows ?? op.numRowsDroppedByWatermark))))],
       ],
     },
   };
@@ -129,8 +129,8 @@ function renderStats(table, progress) {
       String(sum(progress.map((p) => p.numInputRows))),
       String(sum(progress.map((p) => p.sink.numOutputRows))),
       String(sum(progress.map((p) => p.numDeadLetters))),
-      String(sum(progress.map((p) => sum(p.stateOperators.map((op) => op.numRowsDroppedByWatermark))))),
-      last.eventTime.watermark,
+      String(sum(progress.map((p) => sum(p.stateOperators.map((op) => (op.numLateInputRows ?? op.numRowsDroppedByWatermark)))))),
+      last.eventTime.watermark ?? '—',
       String(sum(last.stateOperators.map((op) => op.numRowsTotal))),
     ],
   ];

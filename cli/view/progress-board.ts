@@ -1,4 +1,4 @@
-import type { QueryProgress } from '../../engine/runtime/progress.js';
+import { lateInputRowsOf, type QueryProgress } from '../../engine/runtime/progress.js';
 import { readQueryStatus } from '../status/query-status.js';
 import type { QueryLocation, Target } from '../target/target.js';
 
@@ -11,7 +11,7 @@ export interface ShardLine {
   /** Input rows of those batches. */
   rows: number;
   deadLetters: number;
-  /** Rows dropped as late by the watermark. */
+  /** Input rows dropped as late by the watermark (the rows `_late/` holds). */
   late: number;
   /** Rows per second of the last batch with input. */
   rowsPerSecond: number;
@@ -53,7 +53,7 @@ export class ProgressBoard {
     line.batches += 1;
     line.rows += progress.numInputRows;
     line.deadLetters += progress.numDeadLetters;
-    line.late += progress.stateOperators.reduce((sum, op) => sum + op.numRowsDroppedByWatermark, 0);
+    line.late += progress.stateOperators.reduce((sum, op) => sum + lateInputRowsOf(op), 0);
     if (!progress.isNoDataBatch && progress.numInputRows > 0)
       line.rowsPerSecond = progress.processedRowsPerSecond;
   }

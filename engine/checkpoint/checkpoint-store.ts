@@ -8,6 +8,12 @@ export interface WatermarkState {
   readonly globalMs: TimestampMs;
   /** Per `withWatermark` operator: max event time seen − delay; absent until it sees data. */
   readonly operatorsMs: Readonly<Record<string, TimestampMs>>;
+  /**
+   * The run (one start of the query, Spark's `runId`) that tracked `operatorsMs`. A batch of
+   * another run keeps only `globalMs` and starts each input's watermark empty, as Spark's
+   * `WatermarkTracker` after a restart. Absent for executions without a run id.
+   */
+  readonly runId?: string;
 }
 
 /** Source positions, opaque to the engine (a MemoryStream index, a Kinesis sequence number). */

@@ -37,6 +37,8 @@ export interface BatchRunnerDeps {
   readonly stateLimits?: StateLimits;
   /** Hand the rows dropped as late to the sink (late-rows side output). @default false */
   readonly keepDroppedRows?: boolean;
+  /** The run the execution belongs to (see `StreamExecutionOptions.runId`). */
+  readonly runId?: string;
 }
 
 /** The result of a batch: its progress, its commit record, its output and its rejected rows. */
@@ -155,6 +157,7 @@ export async function runPlannedBatch(
       numRowsUpdated: changes.updated,
       numRowsRemoved: changes.removed,
       numRowsDroppedByWatermark: counters.get(operator.operatorId)?.numRowsDroppedByWatermark ?? 0,
+      numLateInputRows: counters.get(operator.operatorId)?.numLateInputRows ?? 0,
     };
   });
   const committed: CommittedBatch = {
@@ -172,6 +175,7 @@ export async function runPlannedBatch(
         input.eventTimeMs,
       ),
       deps.query.watermarkPolicy,
+      deps.runId,
     ),
     ...lastInputAt(previous, batch, input),
     ...(previous?.parents === undefined ? {} : { parents: previous.parents }),
@@ -212,17 +216,6 @@ function buildProgress(
     numDeadLetters: number;
   },
 ): QueryProgress {
-  let min = Number.POSITIVE_INFINITY;
-  let max = Number.NEGATIVE_INFINITY;
-  let sum = 0;
-  let count = 0;
-  for (const stats of eventTimes.values()) {
-    if (stats.count === 0) continue;
-    min = Math.min(min, stats.min);
-    max = Math.max(max, stats.max);
-    sum += stats.sum;
-    count += stats.count;
-  }
   const iso = (ms: number) => new Date(ms).toISOString();
   return {
     name: deps.query.name,
@@ -235,10 +228,7 @@ function buildProgress(
     processedRowsPerSecond:
       extra.elapsedMs > 0 ? Math.round((extra.numInputRows * 1000) / extra.elapsedMs) : 0,
     durationMs: durations,
-    eventTime: {
-      ...(count > 0 ? { min: iso(min), max: iso(max), avg: iso(Math.round(sum / count)) } : {}),
-      watermark: iso(batch.watermarkForEvictionMs),
-    },
+    eventTime: eventTimeProgress(deps.plan.watermarkIds, eventTimes, batch, iso),
     stateOperators,
     sources: deps.plan.sources.map((source) => ({
       description: source,
@@ -250,6 +240,29 @@ function buildProgress(
     numRejectedRows: extra.numRejectedRows,
     numDeadLetters: extra.numDeadLetters,
   };
+}
+
+/**
+ * Spark's `eventTime` progress map (`ProgressReporter.extractExecutionStats`): nothing without a
+ * watermark; otherwise the batch's watermark, and the min/max/avg event time of the first
+ * watermark operator that saw rows (Spark takes the first `EventTimeWatermarkExec` with a count,
+ * it does not merge inputs). Spark truncates the average to whole milliseconds.
+ */
+function eventTimeProgress(
+  watermarkIds: readonly string[],
+  eventTimes: ReadonlyMap<string, EventTimeStats>,
+  batch: PlannedBatch,
+  iso: (ms: number) => string,
+): QueryProgress['eventTime'] {
+  if (watermarkIds.length === 0) return {};
+  const watermark = iso(batch.watermarkForEvictionMs);
+  for (const id of watermarkIds) {
+    const stats = eventTimes.get(id);
+    if (stats === undefined || stats.count === 0) continue;
+    const avg = Math.trunc(stats.sum / stats.count);
+    return { min: iso(stats.min), max: iso(stats.max), avg: iso(avg), watermark };
+  }
+  return { watermark };
 }
 
 /**

@@ -79,7 +79,7 @@ export async function executeBatch(
     counters: (operatorId) => {
       let found = counters.get(operatorId);
       if (found === undefined) {
-        found = { numRowsDroppedByWatermark: 0 };
+        found = { numRowsDroppedByWatermark: 0, numLateInputRows: 0 };
         counters.set(operatorId, found);
       }
       return found;

@@ -6,8 +6,19 @@ import type { OutputMode, Row } from '../types.js';
 
 /** Counters a stateful operator reports per batch (Spark's `StateOperatorProgress`). */
 export interface OperatorCounters {
-  /** Input rows dropped because they were late (behind the watermark). */
+  /**
+   * Spark's figure: rows the operator's late-row filter dropped, counted where Spark filters. For
+   * an aggregation that is after the partial aggregation (one per late group: a window × key, a
+   * session's key × event time), for dedup, (flat)mapGroupsWithState and joins each input row.
+   */
   numRowsDroppedByWatermark: number;
+  /**
+   * sluice's figure: input rows dropped as late, once per window for sliding windows: exactly the
+   * entries the late-rows side output gets (`OperatorContext.dropLate`). In stage 2 of a two-stage
+   * query a late stage-1 partial counts the rows it folded; those rows are not in the side output
+   * (stage 1 folded them before lateness was known).
+   */
+  numLateInputRows: number;
   /**
    * State row counts, when the operator's rows are not its state keys (a join buffers many rows
    * under one key, and Spark counts rows): replaces the counts the state view derives from keys.

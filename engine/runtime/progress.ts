@@ -27,7 +27,20 @@ export interface StateOperatorProgress {
   numRowsTotal: number;
   numRowsUpdated: number;
   numRowsRemoved: number;
+  /**
+   * As Spark counts it: rows the operator's watermark filter dropped. A streaming aggregation
+   * filters after its partial aggregation, so late rows of one group (window × key) in a batch
+   * count once; dedup, (flat)mapGroupsWithState and joins (both sides) count input rows.
+   */
   numRowsDroppedByWatermark: number;
+  /**
+   * sluice extension: input rows dropped as late (a row late for several sliding windows counts
+   * once per window). Equals the rows the late-rows side output (`_late/`) holds for the batch
+   * (except stage 2 of a two-stage query, whose late partials count the rows they folded but have
+   * none to keep), and feeds the `LateInputRows` metric and its alarm. Absent in records written before it existed
+   * (read `numRowsDroppedByWatermark` then).
+   */
+  numLateInputRows: number;
 }
 
 /**
@@ -47,12 +60,16 @@ export interface QueryProgress {
   /** Rows per second of processing (input rows / triggerExecution). */
   processedRowsPerSecond: number;
   durationMs: PhaseDurations;
+  /**
+   * As Spark's `eventTime`: empty when the query defines no watermark. `watermark` is the one the
+   * batch ran with; `min`/`max`/`avg` are the event times of the batch's rows at its first
+   * `withWatermark` (in plan order) that saw rows, absent when none did (a no-data batch).
+   */
   eventTime: {
     min?: string;
     max?: string;
     avg?: string;
-    /** The watermark the batch ran with. */
-    watermark: string;
+    watermark?: string;
   };
   stateOperators: StateOperatorProgress[];
   sources: Array<{ description: string; startOffset: unknown; endOffset: unknown; numInputRows: number }>;
@@ -84,3 +101,7 @@ export const emptyDurations = (): PhaseDurations => ({
   commitOffsets: 0,
   triggerExecution: 0,
 });
+
+/** Input rows an operator dropped as late; records written before `numLateInputRows` existed counted them in `numRowsDroppedByWatermark`. */
+export const lateInputRowsOf = (op: StateOperatorProgress): number =>
+  (op as Partial<StateOperatorProgress>).numLateInputRows ?? op.numRowsDroppedByWatermark;

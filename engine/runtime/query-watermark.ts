@@ -16,6 +16,11 @@ export interface QueryWatermarkInput {
   readonly inputs: WatermarkPolicy;
   /** How the partitions (shards) combine. */
   readonly shards: ShardWatermarkPolicy;
+  /**
+   * The run this execution belongs to (Spark's `runId`). Input watermarks another run tracked are
+   * not carried over: after a restart they are rebuilt from new data (see `advanceWatermark`).
+   */
+  readonly runId?: string;
 }
 
 /** The two watermarks a batch runs with (see `PlannedBatch`). */
@@ -39,6 +44,10 @@ export interface BatchWatermarks {
  *     min: the lowest, a live partition that has not seen data for w counting as 0 (it holds w)
  *   combined = min (or max, by the inputs policy) over the operators, as Spark combines inputs
  *   eviction = max(combined, the watermark any partition's last batch ran with)
+ * restart (a new run): only values tracked by this run count (another run's are unseen, Spark's
+ *   tracker after a restart); the first batch of this partition in the run also keeps the global
+ *   watermark the previous run would have used next (`combined` over every run's values), as
+ *   Spark restores its global watermark from the commit log
  * late events: the watermark this partition's last batch ran with (Spark: the previous batch's),
  *   or a parent's after a reshard if higher
  * ```
@@ -65,13 +74,20 @@ export function queryWatermark(input: QueryWatermarkInput): BatchWatermarks {
   }
   const superseded = new Set(partitions.flatMap((p) => p.parents ?? []));
   const live = partitions.filter((p) => !superseded.has(p.partition));
-  const perOperator = input.watermarkIds.map((id) => {
-    const values = live.map((p) => p.watermark.operatorsMs[id]);
-    if (input.shards === 'min') return values.length === 0 ? 0 : Math.min(...values.map((v) => v ?? 0));
-    const seen = values.filter((v): v is number => v !== undefined);
-    return seen.length === 0 ? 0 : Math.max(...seen);
-  });
-  const combined = input.inputs === 'min' ? Math.min(...perOperator) : Math.max(...perOperator);
+  const combine = (values: (p: PartitionWatermark, id: string) => number | undefined): number => {
+    const perOperator = input.watermarkIds.map((id) => {
+      const seen = live.map((p) => values(p, id));
+      if (input.shards === 'min') return seen.length === 0 ? 0 : Math.min(...seen.map((v) => v ?? 0));
+      const known = seen.filter((v): v is number => v !== undefined);
+      return known.length === 0 ? 0 : Math.max(...known);
+    });
+    return input.inputs === 'min' ? Math.min(...perOperator) : Math.max(...perOperator);
+  };
+  const everyRun = (p: PartitionWatermark, id: string) => p.watermark.operatorsMs[id];
+  const thisRun = (p: PartitionWatermark, id: string) =>
+    p.watermark.runId === input.runId ? p.watermark.operatorsMs[id] : undefined;
+  const firstOfRun = input.own === undefined || input.own.watermark.runId !== input.runId;
+  const combined = Math.max(combine(thisRun), firstOfRun ? combine(everyRun) : 0);
   const alreadyUsed = Math.max(0, ...partitions.map((p) => p.batchWatermarkMs));
   const parents = new Set(input.own?.parents ?? []);
   const parentsUsed = partitions.filter((p) => parents.has(p.partition)).map((p) => p.batchWatermarkMs);

@@ -72,6 +72,14 @@ export interface StreamExecutionOptions {
   readonly keepDroppedRows?: boolean;
   /** Told about each isolation round (for logs and metrics). */
   readonly onIsolation?: (report: IsolationReport) => void;
+  /**
+   * The run this execution is part of: Spark's `runId`, one start of the query. Executions of one
+   * run share it (on Lambda every invocation of a deployment; the test kit's until `stop` or
+   * `restart`), and a crash followed by a replay stays in the run. When the run changes, the
+   * per-input watermarks restart empty and are rebuilt from new data; the global watermark carries
+   * over (Spark's `WatermarkTracker` after a restart). `undefined` is one run that never changes.
+   */
+  readonly runId?: string;
 }
 
 /** One round of poison isolation, as reported to {@link StreamExecutionOptions.onIsolation}. */
@@ -187,6 +195,7 @@ export class StreamExecution {
       watermarkIds: this.plan.watermarkIds,
       inputs: this.options.query.watermarkPolicy,
       shards,
+      ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
     });
   }
 
@@ -302,6 +311,7 @@ export class StreamExecution {
       ...(this.options.keepDroppedRows === undefined
         ? {}
         : { keepDroppedRows: this.options.keepDroppedRows }),
+      ...(this.options.runId === undefined ? {} : { runId: this.options.runId }),
     };
   }
 

@@ -11,6 +11,10 @@ export const INITIAL_WATERMARK: WatermarkState = { globalMs: 0, operatorsMs: {} 
  *   watermark waits until every input has data;
  * - the global watermark is the min (or max) of the operators' and never decreases.
  * The result is what the *next* batch runs with: a batch never sees its own event times.
+ *
+ * Restart (`runId` differs from the run that tracked `previous`): as Spark's tracker, which is
+ * rebuilt from the offset log's global watermark only, the operators' watermarks start empty and
+ * are rebuilt from new data; the global watermark carries over and still never decreases.
  */
 export function advanceWatermark(
   previous: WatermarkState,
@@ -18,9 +22,10 @@ export function advanceWatermark(
   delaysMs: ReadonlyMap<string, number>,
   stats: ReadonlyMap<string, EventTimeStats>,
   policy: WatermarkPolicy,
+  runId?: string,
 ): WatermarkState {
   if (watermarkIds.length === 0) return previous;
-  const operatorsMs: Record<string, number> = { ...previous.operatorsMs };
+  const operatorsMs: Record<string, number> = previous.runId === runId ? { ...previous.operatorsMs } : {};
   for (const id of watermarkIds) {
     const seen = stats.get(id);
     if (seen === undefined || seen.count === 0) continue;
@@ -30,5 +35,9 @@ export function advanceWatermark(
   }
   const values = watermarkIds.map((id) => operatorsMs[id] ?? 0);
   const chosen = policy === 'min' ? Math.min(...values) : Math.max(...values);
-  return { globalMs: Math.max(previous.globalMs, chosen), operatorsMs };
+  return {
+    globalMs: Math.max(previous.globalMs, chosen),
+    operatorsMs,
+    ...(runId === undefined ? {} : { runId }),
+  };
 }

@@ -23,7 +23,8 @@ import type { StreamingQueryAlarmProps } from './props.js';
 export const DEAD_LETTERS_METRIC = 'DeadLetters';
 export const BATCH_FAILURES_METRIC = 'BatchFailures';
 export const STALLED_INVOCATIONS_METRIC = 'StalledInvocations';
-export const LATE_ROWS_METRIC = 'RowsDroppedByWatermark';
+/** Input rows dropped as late (what `_late/` holds), not Spark's per-group `RowsDroppedByWatermark`. */
+export const LATE_ROWS_METRIC = 'LateInputRows';
 export const GAP_RECORDS_METRIC = 'GapRecords';
 export const STATE_MEMORY_METRIC = 'StateMemoryBytes';
 /**
@@ -69,8 +70,9 @@ export interface QueryAlarms {
  *   the failure to Lambda as a batch item failure, so Lambda's Errors metric stays at zero).
  * - **stuck shard**: invocations committed nothing while records waited (`StalledInvocations`) in
  *   `stuckShardPeriods` periods in a row: a shard whose committed offset does not move.
- * - **late rows**: rows dropped by the watermark (`RowsDroppedByWatermark`; with the late-rows
- *   side output they are under `PREFIX/QUERY/_late/`).
+ * - **late rows**: input rows dropped by the watermark (`LateInputRows`; with the late-rows side
+ *   output they are under `PREFIX/QUERY/_late/`). `RowsDroppedByWatermark` is Spark's figure, which
+ *   counts a late group of an aggregation once, so it can stay below the rows lost.
  * - **input gap**: records after the committed position that the event source mapping never
  *   delivered (`GapRecords`: it gave up on them, see the on-failure queue); the function read them
  *   back and processed them, but a gap that reached past retention may have lost records before it.

@@ -18,7 +18,7 @@ export const HANDLER_METRICS = {
   outputRows: 'OutputRows',
   batchDuration: 'BatchDuration',
   deadLetters: 'DeadLetters',
-  lateRows: 'RowsDroppedByWatermark',
+  lateRows: 'LateInputRows',
   watermarkDelay: 'WatermarkDelay',
   stateRows: 'StateRows',
 } as const;
@@ -124,7 +124,7 @@ export function createDashboard(
   dashboard.addWidgets(
     graph('Dead letters and late rows', [
       handler(HANDLER_METRICS.deadLetters, 'Sum', 'dead letters'),
-      handler(HANDLER_METRICS.lateRows, 'Sum', 'late rows (dropped by the watermark)'),
+      handler(HANDLER_METRICS.lateRows, 'Sum', 'late input rows (dropped by the watermark)'),
     ]),
     graph('State rows', [handler(HANDLER_METRICS.stateRows, 'Maximum', 'state rows (largest shard)')]),
   );

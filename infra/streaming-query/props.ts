@@ -61,7 +61,7 @@ export interface StreamingQueryAlarmProps {
    * (`StalledInvocations`) in this many periods in a row. @default {@link DEFAULT_STUCK_SHARD_PERIODS} (3)
    */
   readonly stuckShardPeriods?: number;
-  /** Alarm at this many rows dropped as late (`RowsDroppedByWatermark`) per period. @default {@link DEFAULT_LATE_ROWS_THRESHOLD} (1) */
+  /** Alarm at this many input rows dropped as late (`LateInputRows`) per period. @default {@link DEFAULT_LATE_ROWS_THRESHOLD} (1) */
   readonly lateRows?: number;
   /** Alarm at this many records found in input gaps (`GapRecords`) per period. @default {@link DEFAULT_GAP_RECORDS_THRESHOLD} (1) */
   readonly gapRecords?: number;
@@ -151,7 +151,7 @@ export interface StreamingQueryProps {
    * <q> --late`), expiring after `lateRowsExpiration`. On by default: it costs one PUT only in a
    * batch that drops rows, and otherwise a dropped row leaves nothing but a count. Turn it off
    * when many rows are expected to be late and nobody will look at them, or when the rows must not
-   * be kept outside the query's outputs; `RowsDroppedByWatermark` and its alarm still count them.
+   * be kept outside the query's outputs; `LateInputRows` and its alarm still count them.
    * @default true
    */
   readonly lateRows?: boolean;

@@ -159,7 +159,7 @@ describe.skipIf(noBrowser !== undefined)('sluice ui in a headless browser', () =
     await local.runner.runUntilCaughtUp({ timeoutMs: 60_000 });
     const onS3 = await progressOnS3(local);
     const lateOnS3 = sum(
-      [...onS3.values()].flat().map((p) => sum(p.stateOperators.map((op) => op.numRowsDroppedByWatermark))),
+      [...onS3.values()].flat().map((p) => sum(p.stateOperators.map((op) => op.numLateInputRows))),
     );
     expect(lateOnS3).toBeGreaterThan(0);
     await page.waitForFunction(

@@ -178,7 +178,7 @@ describe('StreamingQuery with default props', () => {
       TreatMissingData: 'notBreaching',
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'RowsDroppedByWatermark',
+      MetricName: 'LateInputRows',
       Namespace: 'sluice',
       Dimensions: dimensions,
       Statistic: 'Sum',
@@ -354,7 +354,7 @@ describe('StreamingQuery props', () => {
       DatapointsToAlarm: 4,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
-      MetricName: 'RowsDroppedByWatermark',
+      MetricName: 'LateInputRows',
       Threshold: 50,
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { MetricName: 'GapRecords', Threshold: 20 });

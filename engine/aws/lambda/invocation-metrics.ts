@@ -12,7 +12,8 @@ import type { InputGap } from '../kinesis/index.js';
  * | --- | --- | --- |
  * | `InputRows`, `OutputRows`, `BatchDuration`, `StateRows`, `WatermarkDelay` | committed batch | (dashboard) |
  * | `DeadLetters` | committed batch | dead letters |
- * | `RowsDroppedByWatermark` | committed batch | late rows |
+ * | `LateInputRows` | committed batch: input rows dropped as late (the `_late/` rows) | late rows |
+ * | `RowsDroppedByWatermark` | committed batch: Spark's `numRowsDroppedByWatermark` (late groups for an aggregation) | (dashboard) |
  * | `BatchFailures` | invocation whose batch failed (Lambda retries it) | batch failures |
  * | `PoisonRecords` | rows set aside by poison isolation | (counted in `DeadLetters` when committed) |
  * | `StalledInvocations` | invocation that left records waiting and committed nothing | stuck shard |
@@ -25,6 +26,7 @@ export const METRICS = {
   outputRows: 'OutputRows',
   deadLetters: 'DeadLetters',
   rowsDroppedByWatermark: 'RowsDroppedByWatermark',
+  lateInputRows: 'LateInputRows',
   batchDuration: 'BatchDuration',
   stateRows: 'StateRows',
   watermarkDelay: 'WatermarkDelay',
@@ -47,10 +49,12 @@ export function reportBatch(progress: QueryProgress, to: Observability): void {
   const metrics = to.metrics;
   if (metrics === undefined) return;
   const dropped = progress.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
+  const lateInputRows = progress.stateOperators.reduce((total, op) => total + op.numLateInputRows, 0);
   metrics.addMetric(METRICS.inputRows, MetricUnit.Count, progress.numInputRows);
   metrics.addMetric(METRICS.outputRows, MetricUnit.Count, progress.sink.numOutputRows);
   metrics.addMetric(METRICS.deadLetters, MetricUnit.Count, progress.numDeadLetters);
   metrics.addMetric(METRICS.rowsDroppedByWatermark, MetricUnit.Count, dropped);
+  metrics.addMetric(METRICS.lateInputRows, MetricUnit.Count, lateInputRows);
   metrics.addMetric(METRICS.batchDuration, MetricUnit.Milliseconds, progress.durationMs.triggerExecution);
   if (progress.stateBytes !== undefined) {
     metrics.addMetric('StateBytesRead', MetricUnit.Bytes, progress.stateBytes.read);
@@ -62,7 +66,8 @@ export function reportBatch(progress: QueryProgress, to: Observability): void {
   const stateRows = progress.stateOperators.reduce((total, op) => total + op.numRowsTotal, 0);
   if (progress.stateOperators.length > 0) metrics.addMetric(METRICS.stateRows, MetricUnit.Count, stateRows);
   // How far event time lags the batch's wall clock (none before the first watermark).
-  const watermarkMs = Date.parse(progress.eventTime.watermark);
+  const watermark = progress.eventTime.watermark;
+  const watermarkMs = watermark === undefined ? 0 : Date.parse(watermark);
   if (watermarkMs > 0) {
     metrics.addMetric(
       METRICS.watermarkDelay,

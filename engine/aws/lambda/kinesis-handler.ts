@@ -82,7 +82,7 @@ export interface KinesisHandlerOptions
    * `PREFIX/QUERY/_late/<batchId>-<shard>.jsonl` with the operator and the watermark, listed in the
    * batch's manifest (`sluice query <q> --late` reads them). On by default: it costs one PUT only in
    * a batch that drops rows, and without it a dropped row leaves nothing but a count. `false` keeps
-   * only the count (`RowsDroppedByWatermark`). @default true
+   * only the count (`LateInputRows`). @default true
    */
   readonly lateRows?: boolean;
   /**

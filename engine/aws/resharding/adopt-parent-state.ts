@@ -141,5 +141,12 @@ function minimumWatermark(states: readonly WatermarkState[]): WatermarkState {
     // An operator that one contributor never saw data for stays unseen, as in that contributor.
     if (values.length === states.length) operatorsMs[id] = Math.min(...values);
   }
-  return { globalMs: Math.min(...states.map((state) => state.globalMs)), operatorsMs };
+  // Input watermarks of one run carry over; parents of different runs leave the child a restart.
+  const runs = new Set(states.map((state) => state.runId));
+  const [runId] = runs;
+  return {
+    globalMs: Math.min(...states.map((state) => state.globalMs)),
+    operatorsMs: runs.size === 1 ? operatorsMs : {},
+    ...(runs.size === 1 && runId !== undefined ? { runId } : {}),
+  };
 }

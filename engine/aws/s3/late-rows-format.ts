@@ -21,7 +21,7 @@ export interface StoredLateRow {
  * order the operators dropped them, fields in this order: `batchId`, `shard`, `operator`,
  * `eventTimeMs`, `watermarkMs`, `row` (as dead letters keep rows: times in epoch ms, binary in
  * base64, big integers as numbers or strings). A row late for several sliding windows appears once per window, as
- * `numRowsDroppedByWatermark` counts it. Same batch ⇒ same bytes, so a replay overwrites.
+ * `numLateInputRows` counts it. Same batch ⇒ same bytes, so a replay overwrites.
  */
 export function encodeLateRows(batchId: BatchId, shard: string, dropped: readonly DroppedRow[]): Uint8Array {
   let text = '';

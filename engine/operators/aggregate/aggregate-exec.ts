@@ -39,6 +39,9 @@ interface BatchGroups {
  * - complete: the whole table is emitted; nothing expires and the watermark is ignored.
  * When the event-time key (a window, or the watermarked column itself) is watermarked, rows
  * whose window end (or time) ≤ the late-events watermark are dropped, except in complete mode.
+ * Counted as Spark counts them: `numRowsDroppedByWatermark` once per late group of the batch
+ * (Spark's `StateStoreSaveExec` filters after the partial aggregation), `numLateInputRows` once per
+ * input row and window (the late-rows side output).
  */
 export class AggregateExec implements StatefulOperator {
   readonly operatorName = 'stateStoreSave';
@@ -153,6 +156,9 @@ export class AggregateExec implements StatefulOperator {
     let lateBound = late.baseMs;
     const counters = ctx.counters(this.operatorId);
     const values: unknown[] = new Array(keys.length);
+    // Late groups (window × key values) of the batch: Spark counts each once.
+    const lateGroups = new Set<string>();
+    const lateGroup = () => lateGroups.add(encodeKey(values));
     const partials = this.node.partialInput === true;
     for (const row of input) {
       for (let i = 0; i < keys.length; i++)
@@ -161,11 +167,12 @@ export class AggregateExec implements StatefulOperator {
       if (late.keyed) lateBound = late.of(partitionIndex < 0 ? undefined : values[partitionIndex]);
       const partial = partials ? partialOf(row) : undefined;
       if (partial !== undefined) {
+        if (windowKey !== undefined) values[windowIndex] = partial.w;
         if (this.isLatePartial(partial, values, dropsLate, lateBound)) {
-          counters.numRowsDroppedByWatermark += partial.n;
+          counters.numLateInputRows += partial.n;
+          lateGroup();
           continue;
         }
-        if (windowKey !== undefined) values[windowIndex] = partial.w;
         this.accumulate(index, stateKeys, values, row, partial);
         continue;
       }
@@ -177,7 +184,8 @@ export class AggregateExec implements StatefulOperator {
             continue;
           }
           if (t <= lateBound) {
-            counters.numRowsDroppedByWatermark++;
+            counters.numLateInputRows++;
+            lateGroup();
             ctx.dropLate?.(row, this.operatorId, t, lateBound);
             continue;
           }
@@ -197,16 +205,18 @@ export class AggregateExec implements StatefulOperator {
         start > t - durationMs;
         start -= slideMs
       ) {
+        values[windowIndex] = start;
         // Each window of a sliding window is judged on its own end.
         if (dropsLate && start + durationMs <= lateBound) {
-          counters.numRowsDroppedByWatermark++;
+          counters.numLateInputRows++;
+          lateGroup();
           ctx.dropLate?.(row, this.operatorId, start + durationMs, lateBound);
           continue;
         }
-        values[windowIndex] = start;
         this.accumulate(index, stateKeys, values, row);
       }
     }
+    counters.numRowsDroppedByWatermark += lateGroups.size;
     return { partials: index.groups, stateKeys };
   }
 

@@ -147,6 +147,9 @@ export class SessionWindowExec implements StatefulOperator {
     const late = ctx.lateBounds;
     const partitionColumn = this.partitionColumn;
     const counters = ctx.counters(this.operatorId);
+    // Late (key, session) pairs: Spark's restore filter runs after the partial aggregation by key
+    // and the row's own session [t, t + gap), so late rows sharing both count once.
+    const lateSessions = new Set<string>();
     for (const row of input) {
       const t = eventTimeOf(row[column]);
       if (t === undefined) {
@@ -155,18 +158,19 @@ export class SessionWindowExec implements StatefulOperator {
       }
       const gap = gapColumn === undefined ? gapMs : gapOf(row[gapColumn]);
       if (gap === undefined) continue; // Spark filters out rows whose session would be empty
-      if (this.evicts) {
-        const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
-        if (t + gap <= bound) {
-          counters.numRowsDroppedByWatermark++;
-          ctx.dropLate?.(row, this.operatorId, t + gap, bound);
-          continue;
-        }
-      }
       const values: unknown[] = [];
       for (let i = 0; i < keys.length; i++)
         if (i !== this.sessionIndex) values.push(row[(keys[i] as { column: string }).column]);
       const encoded = encodeKey(values);
+      if (this.evicts) {
+        const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
+        if (t + gap <= bound) {
+          counters.numLateInputRows++;
+          lateSessions.add(`${encoded}|${t}+${gap}`);
+          ctx.dropLate?.(row, this.operatorId, t + gap, bound);
+          continue;
+        }
+      }
       let group = groups.get(encoded);
       if (group === undefined) {
         group = { k: values, byTime: new Map() };
@@ -181,6 +185,7 @@ export class SessionWindowExec implements StatefulOperator {
       const accs = session.a as unknown[];
       for (let i = 0; i < accs.length; i++) accs[i] = this.functions[i]!.add(accs[i], row);
     }
+    counters.numRowsDroppedByWatermark += lateSessions.size;
     return groups;
   }
 

@@ -117,6 +117,7 @@ export class DedupExec implements StatefulOperator {
       const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
       if (t <= bound) {
         counters.numRowsDroppedByWatermark++;
+        counters.numLateInputRows++;
         ctx.dropLate?.(row, this.operatorId, t, bound);
         continue;
       }

@@ -164,6 +164,7 @@ export class GroupsWithStateExec implements StatefulOperator {
         const bound = late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
         if (t <= bound) {
           counters.numRowsDroppedByWatermark++;
+          counters.numLateInputRows++;
           ctx.dropLate?.(row, this.operatorId, t, bound);
           continue;
         }

@@ -165,6 +165,7 @@ export class StreamJoinExec implements StatefulOperator {
             : late.of(partitionColumn === undefined ? undefined : row[partitionColumn]);
         if (t !== undefined && bound !== undefined && t <= bound) {
           counters.numRowsDroppedByWatermark++;
+          counters.numLateInputRows++;
           ctx.dropLate?.(row, this.operatorId, t, bound);
           continue;
         }

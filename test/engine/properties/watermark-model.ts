@@ -41,8 +41,10 @@ export interface ModelBatch<T extends ModelRow> {
   readonly isNoDataBatch: boolean;
   readonly lateWatermarkMs: number;
   readonly watermarkMs: number;
-  /** (row, window) pairs dropped as late in this batch. */
+  /** (row, window) pairs dropped as late in this batch (sluice's `numLateInputRows`). */
   readonly droppedPairs: number;
+  /** Distinct (window, key) groups among them (Spark's `numRowsDroppedByWatermark`). */
+  readonly droppedGroups: number;
   /** Append mode output: the groups that closed in this batch. */
   readonly appendOutput: readonly ModelGroup<T>[];
   /** Update mode output: the groups that received rows in this batch, with all their rows so far. */
@@ -75,11 +77,13 @@ export function simulateWatermark<T extends ModelRow>(
     const late = lastBatchWatermark;
     const current = watermark;
     let droppedPairs = 0;
+    const droppedGroups = new Set<string>();
     const touched = new Map<string, { start: number; key: string; rows: T[] }>();
     for (const row of rows) {
       for (const start of windowStartsContaining(row.ts, window)) {
         if (start + window.durationMs <= late) {
           droppedPairs++;
+          droppedGroups.add(`${start}|${row.key}`);
           continue;
         }
         const id = `${start}|${row.key}`;
@@ -110,6 +114,7 @@ export function simulateWatermark<T extends ModelRow>(
       lateWatermarkMs: late,
       watermarkMs: current,
       droppedPairs,
+      droppedGroups: droppedGroups.size,
       appendOutput,
       updateOutput,
     });

@@ -84,7 +84,8 @@ describe('windowed aggregation properties', () => {
           const progress = test.progress[i]!;
           expect(progress.isNoDataBatch).toBe(batch.isNoDataBatch);
           expect(progress.eventTime.watermark).toBe(new Date(batch.watermarkMs).toISOString());
-          expect(progress.stateOperators[0]!.numRowsDroppedByWatermark).toBe(batch.droppedPairs);
+          expect(progress.stateOperators[0]!.numLateInputRows).toBe(batch.droppedPairs);
+          expect(progress.stateOperators[0]!.numRowsDroppedByWatermark).toBe(batch.droppedGroups);
         }
       }),
       options(),
@@ -103,7 +104,8 @@ describe('windowed aggregation properties', () => {
         expect(test.sink.batchIds()).toEqual(range(model.length));
         for (const [i, batch] of model.entries()) {
           expect(sortRows(batches[i]!)).toEqual(expectedRows(scenario, batch.updateOutput));
-          expect(test.progress[i]!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(batch.droppedPairs);
+          expect(test.progress[i]!.stateOperators[0]!.numLateInputRows).toBe(batch.droppedPairs);
+          expect(test.progress[i]!.stateOperators[0]!.numRowsDroppedByWatermark).toBe(batch.droppedGroups);
         }
         // Closed windows were evicted silently: state holds as many groups as windows still open.
         const finalWatermark = model.at(-1)!.watermarkMs;

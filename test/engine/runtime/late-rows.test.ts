@@ -7,7 +7,7 @@ import { MemoryStream, StreamTest } from '../../../engine/testkit/index.js';
 /**
  * The late-rows side output's engine part: every row an operator drops as late is handed to the
  * sink with the operator that dropped it, the time it was judged by and the watermark it was judged
- * against — exactly as many as `numRowsDroppedByWatermark` counts, the same on a replay.
+ * against — exactly as many as `numLateInputRows` counts, the same on a replay.
  */
 const s = (seconds: number) => seconds * 1000;
 const keep = { execution: { keepDroppedRows: true } } as const;
@@ -20,7 +20,7 @@ const at = (key: string, seconds: number): Event => ({ key, t: s(seconds) });
 
 const droppedCount = (test: StreamTest) =>
   test.progress.reduce(
-    (total, batch) => total + batch.stateOperators.reduce((n, op) => n + op.numRowsDroppedByWatermark, 0),
+    (total, batch) => total + batch.stateOperators.reduce((n, op) => n + op.numLateInputRows, 0),
     0,
   );
 const brief = (rows: readonly DroppedRow[]) =>
@@ -171,7 +171,7 @@ describe('late rows kept for the side output', () => {
     expect(droppedCount(test)).toBe(1);
   });
 
-  it('property: kept rows = the counter, each judged late against its watermark, and a replay keeps the same rows', async () => {
+  it('property: kept rows = numLateInputRows, numRowsDroppedByWatermark = their distinct groups, each judged late against its watermark, and a replay keeps the same rows', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.array(
@@ -189,6 +189,15 @@ describe('late rows kept for the side output', () => {
             await test.processAllAvailable();
           }
           expect(test.droppedRows).toHaveLength(droppedCount(test));
+          // Spark's figure per batch: the distinct late groups (window × key) among those rows.
+          let from = 0;
+          for (const batch of test.progress) {
+            const op = batch.stateOperators[0]!;
+            const rows = test.droppedRows.slice(from, from + op.numLateInputRows);
+            from += op.numLateInputRows;
+            const groups = new Set(rows.map((d) => `${d.row.key as string}@${d.eventTimeMs}`));
+            expect(op.numRowsDroppedByWatermark).toBe(groups.size);
+          }
           for (const dropped of test.droppedRows) {
             expect(dropped.operator).toBe('aggregate-0');
             expect(dropped.eventTimeMs).toBeLessThanOrEqual(dropped.watermarkMs);
@@ -200,7 +209,7 @@ describe('late rows kept for the side output', () => {
           }
           const last = test.progress.at(-1);
           if (last === undefined) return;
-          const lastDropped = last.stateOperators[0]!.numRowsDroppedByWatermark;
+          const lastDropped = last.stateOperators[0]!.numLateInputRows;
           const original = test.droppedRows.slice(test.droppedRows.length - lastDropped);
           const replay = await test.replayLastBatch();
           expect(test.progress.at(-1)!.batchId).toBe(last.batchId);

@@ -171,7 +171,7 @@ describe('late rows under _late/ through the handler', () => {
     });
     let dropped = 0;
     for (const id of await progress.batchIds(shardId))
-      dropped += (await progress.read(shardId, id)).stateOperators[0]!.numRowsDroppedByWatermark;
+      dropped += (await progress.read(shardId, id)).stateOperators[0]!.numLateInputRows;
     expect(dropped).toBe(1);
   });
 });

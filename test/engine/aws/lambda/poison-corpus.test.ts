@@ -109,7 +109,7 @@ async function run(
   let poisonFound = 0;
   for (const id of await progress.batchIds(shardId)) {
     const record = await progress.read(shardId, id);
-    lateRows += record.stateOperators.reduce((total, op) => total + op.numRowsDroppedByWatermark, 0);
+    lateRows += record.stateOperators.reduce((total, op) => total + op.numLateInputRows, 0);
     poisonFound += record.numDeadLetters;
   }
   const reader = new S3OutputReader({ client: clients.s3, bucket, prefix: name, query: query.name });
