@@ -19,11 +19,31 @@ export class ExchangeRowTooLargeError extends ExchangeError {
 
 /** Puts into the internal stream kept failing after retries; the batch fails and is retried whole. */
 export class ExchangePutFailedError extends ExchangeError {
-  constructor(context: { partition: number; failed: number; attempts: number; lastError?: string }) {
+  constructor(context: { partition: string; failed: number; attempts: number; lastError?: string }) {
     super(
       'SLUICE_EXCHANGE_PUT_FAILED',
-      `${context.failed} exchange record(s) for internal partition ${context.partition} were still rejected after ${context.attempts} attempts (last: ${context.lastError ?? 'unknown'}). The batch is retried from its WAL entry; if it persists, raise the internal stream's shard count (exchangeShards).`,
+      `${context.failed} exchange record(s) (${context.partition}) were still rejected after ${context.attempts} attempts (last: ${context.lastError ?? 'unknown'}). The batch is retried from its WAL entry; if it persists, raise the internal stream's shard count (exchangeShards).`,
       { context },
+    );
+  }
+}
+
+/**
+ * Stage 2 cannot read an internal partition on from where it is: records after its committed
+ * position are no longer held (the internal stream's retention passed while they waited).
+ */
+export class ExchangeGapError extends ExchangeError {
+  constructor(partition: string, after: string | undefined, firstHeld: string | undefined) {
+    super(
+      'SLUICE_EXCHANGE_GAP',
+      `Exchange records of internal partition ${partition} after position ${after ?? '(start)'} are gone (the oldest still held is ${firstHeld ?? 'unknown'}): they passed the internal stream's retention before stage 2 read them, so origin batches in between are lost. Raise the internal stream's retention period and fix what held stage 2 back (see GapsPastRetention and the stage-2 alarms); to go on without the lost batches, reset stage 2's checkpoint of this partition, or rerun the query from the source with sluice backfill.`,
+      {
+        context: {
+          partition,
+          ...(after === undefined ? {} : { after }),
+          ...(firstHeld === undefined ? {} : { firstHeld }),
+        },
+      },
     );
   }
 }

@@ -1,9 +1,35 @@
 import type { Offsets } from '../checkpoint/checkpoint-store.js';
+import type { HashRange } from '../reshard/lineage.js';
 import type { BatchInput } from '../runtime/dead-letter.js';
 import type { BatchSource } from '../runtime/stream-execution.js';
 import type { Row } from '../types.js';
-import type { ExchangeRecord, ExchangeTransport, PositionedRecord } from './exchange-record.js';
-import { comparePositions, type ExchangePosition, isAfterPosition } from './positions.js';
+import { type Applied, cutBatch, type ExchangeView } from './cut-batch.js';
+import type { ExchangeTransport, PositionedRecord } from './exchange-record.js';
+import { type ExchangePosition, isAfterPosition } from './positions.js';
+
+/**
+ * A closed ancestor partition's records this partition still has to consider (after a split or
+ * merge of the internal stream): its rows in this partition's hash range after `from` may wait for
+ * a marker, and its markers after `pos` were never applied by the ancestor.
+ */
+export interface ExchangeTail {
+  readonly partition: string;
+  /** Rows after here may still wait for their marker (absent: from the oldest record). */
+  readonly from?: ExchangePosition;
+  /** Markers after here were not applied by the ancestor (absent: none was). */
+  readonly pos?: ExchangePosition;
+}
+
+/**
+ * An inherited hash range and, per origin, the last batch its earlier owner (a parent) applied
+ * for it: rows of that range from that batch or an earlier one are duplicates here. Bounds are
+ * decimal strings (checkpoints are JSON).
+ */
+export interface AppliedFloor {
+  readonly start: string;
+  readonly end: string;
+  readonly applied: Applied;
+}
 
 /**
  * Stage 2's position in one internal partition, stored as its offsets (so in its WAL entry and
@@ -18,102 +44,87 @@ export interface ExchangeOffset {
    */
   readonly from?: ExchangePosition;
   /** Per origin, the last batch whose marker was applied: later copies of it are duplicates. */
-  readonly applied: Readonly<Record<string, number>>;
+  readonly applied: Applied;
+  /** Closed ancestors' records still to consider (set by adoption after a reshard, dropped once consumed). */
+  readonly tails?: readonly ExchangeTail[];
+  /** Inherited per-range applied batches above `applied` (set by adoption, dropped once `applied` passes them). */
+  readonly floors?: readonly AppliedFloor[];
 }
 
 const START: ExchangeOffset = { applied: {} };
 
-type Marker = Extract<ExchangeRecord, { kind: 'marker' }>;
-
 /**
  * Stage 2's source over one internal partition (protocol step 3): a batch ends at an end-of-batch
- * marker and applies every origin batch whose marker it contains, once:
- * ```
- * new markers = markers after pos whose batch is newer than applied[origin]
- * rows        = for each, in marker order: its `rows` records (from `from` on), one per index, in index order
- * event time  = the highest max event time of the new markers (stage 2's watermark moves with it)
- * ```
- * Records of an origin batch always precede its marker (the writer puts markers after every
- * record is acknowledged, and a partition keeps order), so at its marker all of its rows are here.
- * The same (start, end) offsets give the same rows, so replays are exact.
+ * marker and applies every origin batch whose marker it contains, once (`cutBatch`). After a
+ * reshard of the internal stream the partition also reads its closed ancestors' tails (records of
+ * its hash range they left waiting), before its own records: Kinesis orders a parent's records
+ * before its children's, so at a marker every record of its origin batch for this range is in
+ * the view. The same (start, end) offsets give the same rows, so replays are exact.
  */
 export class ExchangeReader implements BatchSource {
+  private range: Promise<HashRange> | undefined;
+
   constructor(
     private readonly transport: ExchangeTransport,
     /** The exchange's name: the source name stage 2's plan reads. */
     private readonly name: string,
-    private readonly partition: number,
+    /** The internal partition (a shard id on Kinesis). */
+    private readonly partition: string,
   ) {}
 
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
     const start = offsetOf(committed, this.name);
-    const scanned = await this.transport.read(this.partition, start.from);
-    const fresh = scanned.filter((r) => isAfterPosition(r.position, start.pos));
-    const markers = newMarkers(fresh, start.applied);
-    if (markers.length === 0) return undefined;
-    const pos = markers.at(-1)!.position;
-    const applied = { ...start.applied };
-    for (const { record } of markers) applied[record.origin] = record.batchId;
-    const waiting = scanned.findIndex(
-      (r) =>
-        comparePositions(r.position, pos) <= 0 &&
-        r.record.kind === 'rows' &&
-        r.record.batchId > (applied[r.record.origin] ?? -1),
-    );
-    // Read again next time from just before the first record still waiting for its marker.
-    const from = waiting < 0 ? pos : waiting === 0 ? start.from : scanned[waiting - 1]!.position;
-    const end: ExchangeOffset = { pos, ...(from === undefined ? {} : { from }), applied };
-    return { [this.name]: end };
+    const view = await this.view(start, { tip: true });
+    const cut = cutBatch(start, view);
+    return cut === undefined ? undefined : { [this.name]: cut.end };
   }
 
   async getBatch(startOffsets: Offsets, endOffsets: Offsets): Promise<BatchInput & { eventTimeMs?: number }> {
     const start = offsetOf(startOffsets, this.name);
     const end = offsetOf(endOffsets, this.name);
-    const scanned = await this.transport.read(this.partition, start.from, end.pos);
-    const markers = newMarkers(
-      scanned.filter((r) => isAfterPosition(r.position, start.pos)),
-      start.applied,
-    );
-    const rows: Row[] = [];
-    let eventTimeMs: number | undefined;
-    for (const { record: marker } of markers) {
-      const parts = new Map<number, readonly Row[]>();
-      for (const { record } of scanned) {
-        if (record.kind !== 'rows' || record.origin !== marker.origin || record.batchId !== marker.batchId)
-          continue;
-        if (!parts.has(record.index)) parts.set(record.index, record.rows);
-      }
-      for (const index of [...parts.keys()].sort((a, b) => a - b)) rows.push(...parts.get(index)!);
-      if (
-        marker.maxEventTimeMs !== undefined &&
-        (eventTimeMs === undefined || marker.maxEventTimeMs > eventTimeMs)
-      ) {
-        eventTimeMs = marker.maxEventTimeMs;
-      }
-    }
+    // Own records up to the batch's end only (none if it took no marker of its own).
+    const view = await this.view(start, { upTo: end.pos });
+    const cut = cutBatch(start, view);
+    const rows: Row[] = cut?.rows ?? [];
     return {
       rows: new Map([[this.name, rows]]),
       deadLetters: [],
-      ...(eventTimeMs === undefined ? {} : { eventTimeMs }),
+      ...(cut?.eventTimeMs === undefined ? {} : { eventTimeMs: cut.eventTimeMs }),
     };
   }
-}
 
-/** The first marker of each origin batch newer than what was applied, in stream order. */
-function newMarkers(
-  records: readonly PositionedRecord[],
-  applied: Readonly<Record<string, number>>,
-): Array<{ position: ExchangePosition; record: Marker }> {
-  const seen = new Set<string>();
-  const found: Array<{ position: ExchangePosition; record: Marker }> = [];
-  for (const { position, record } of records) {
-    if (record.kind !== 'marker' || record.batchId <= (applied[record.origin] ?? -1)) continue;
-    const id = `${record.origin}#${record.batchId}`;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    found.push({ position, record });
+  /** The records a batch is cut from: the ancestors' tails whole (they are closed), then its own. */
+  private async view(
+    start: ExchangeOffset,
+    own: { readonly tip: true } | { readonly upTo: ExchangePosition | undefined },
+  ): Promise<ExchangeView> {
+    const tails: Array<ExchangeView['tails'][number]> = [];
+    if ((start.tails ?? []).length > 0) {
+      const range = await this.hashRange();
+      for (const tail of start.tails!) {
+        tails.push({ tail, records: await this.transport.read(tail.partition, tail.from), range });
+      }
+    }
+    // A trimmed start loses nothing when no row was waiting there (a partition quiet for longer
+    // than the retention); rows waiting past the retention are a gap (SLUICE_EXCHANGE_GAP).
+    const tolerateTrim = start.from === start.pos;
+    const records: PositionedRecord[] =
+      'tip' in own
+        ? await this.transport.read(this.partition, start.from, undefined, { tolerateTrim })
+        : own.upTo === undefined
+          ? []
+          : await this.transport.read(this.partition, start.from, own.upTo, { tolerateTrim });
+    return { tails, own: records.filter((r) => isAfterPosition(r.position, start.from)) };
   }
-  return found;
+
+  private hashRange(): Promise<HashRange> {
+    this.range ??= this.transport.partitions().then((partitions) => {
+      const range = partitions.get(this.partition)?.hashRange;
+      if (range === undefined) throw new RangeError(`The exchange has no partition ${this.partition}.`);
+      return range;
+    });
+    return this.range;
+  }
 }
 
 function offsetOf(offsets: Offsets, name: string): ExchangeOffset {

@@ -1,33 +1,42 @@
+import type { StreamShards } from '../reshard/lineage.js';
 import type { BatchId, Row, TimestampMs } from '../types.js';
 import type { ExchangePosition } from './positions.js';
 
+/** The exchange's record format version (docs/architecture.md, "The exchange protocol"). */
+export const EXCHANGE_FORMAT_VERSION = 2;
+
 /**
- * What travels through an exchange between stage 1 and stage 2 (DESIGN.md, "Exchange"). Format
- * version 1; on Kinesis each record is one of these as JSON.
- *
- * - `rows`: rows of origin batch (`origin`, `batchId`) routed to this internal partition, packed;
- *   `index` numbers the origin batch's records within the partition from 0, so stage 2 drops a
- *   re-put record (a replay of the origin batch) by (origin, batchId, index).
- * - `marker`: the end of origin batch (`origin`, `batchId`), put to every internal partition only
- *   after all of the batch's `rows` records were acknowledged; it carries the batch's max event
- *   time (the origin's progress, from which stage 2 takes its watermark).
+ * Rows of origin batch (`origin`, `batchId`) whose routing keys fall in hash bucket `bucket`
+ * (`buckets.ts`), packed; `index` numbers the batch's records of that bucket from 0. The bucket,
+ * not the partition, routes the record (its hash key), so routing, packing and indices depend only
+ * on the batch's rows: a replay re-puts byte-identical records whatever the partitions are then,
+ * and stage 2 drops a re-put record by (origin, batchId, bucket, index).
  */
-export type ExchangeRecord =
-  | {
-      readonly v: 1;
-      readonly kind: 'rows';
-      readonly origin: string;
-      readonly batchId: BatchId;
-      readonly index: number;
-      readonly rows: readonly Row[];
-    }
-  | {
-      readonly v: 1;
-      readonly kind: 'marker';
-      readonly origin: string;
-      readonly batchId: BatchId;
-      readonly maxEventTimeMs?: TimestampMs;
-    };
+export interface RowsRecord {
+  readonly v: 2;
+  readonly kind: 'rows';
+  readonly origin: string;
+  readonly batchId: BatchId;
+  readonly bucket: number;
+  readonly index: number;
+  readonly rows: readonly Row[];
+}
+
+/**
+ * The end of origin batch (`origin`, `batchId`), put to every open partition only after all of
+ * the batch's `rows` records were acknowledged; it carries the batch's max event time (the
+ * origin's progress, from which stage 2 takes its watermark).
+ */
+export interface MarkerRecord {
+  readonly v: 2;
+  readonly kind: 'marker';
+  readonly origin: string;
+  readonly batchId: BatchId;
+  readonly maxEventTimeMs?: TimestampMs;
+}
+
+/** What travels through an exchange between stage 1 and stage 2 (DESIGN.md, "Exchange"). */
+export type ExchangeRecord = RowsRecord | MarkerRecord;
 
 /** A record as read back from an internal partition, with its position there (increasing). */
 export interface PositionedRecord {
@@ -36,26 +45,40 @@ export interface PositionedRecord {
 }
 
 /**
- * The internal stream between the stages: a fixed number of partitions, each an ordered log.
- * `put` resolves once every record is acknowledged, in order within a partition. In memory for
- * the test kit (`MemoryExchange`); an internal Kinesis stream on AWS (`KinesisExchange` in
- * `engine/aws/exchange/`).
+ * The internal stream between the stages: partitions that each own a range of 128-bit hashes and
+ * keep their records in order; a partition may be split or merged (it closes, its children own
+ * its range from then on). In memory for the test kit (`MemoryExchange`); an internal Kinesis
+ * stream on AWS (`KinesisExchange` in `engine/aws/exchange/`).
  */
 export interface ExchangeTransport {
-  readonly partitionCount: number;
   /**
    * The largest encoded record (`encodeExchangeRecord`) the transport takes: the writer packs rows
    * into as few records as fit under it. Kinesis: 1 MiB.
    */
   readonly maxRecordBytes: number;
-  put(partition: number, records: readonly ExchangeRecord[]): Promise<void>;
   /**
-   * Records at positions in `(after, upTo]` (`after` omitted: from the oldest record; `upTo`
-   * omitted: to the newest), in order.
+   * Puts `rows` records, each into the open partition whose range holds its bucket's hash key
+   * (`bucketHashKey`); resolves once every one is acknowledged.
+   */
+  put(records: readonly RowsRecord[]): Promise<void>;
+  /**
+   * Puts `marker` into every partition open when it lands (a partition that closes meanwhile is
+   * replaced by its children); resolves once every copy is acknowledged.
+   */
+  putMarker(marker: MarkerRecord): Promise<void>;
+  /**
+   * Records of `partition` at positions in `(after, upTo]` (`after` omitted: from the oldest
+   * record; `upTo` omitted: to the newest), in order. When the record at `after` is no longer held
+   * (past the stream's retention, so records after it may be gone too) it fails with
+   * `SLUICE_EXCHANGE_GAP`, or with `tolerateTrim` (nothing waited there) reads from the oldest
+   * record held and reports it.
    */
   read(
-    partition: number,
+    partition: string,
     after: ExchangePosition | undefined,
     upTo?: ExchangePosition,
+    options?: { readonly tolerateTrim?: boolean },
   ): Promise<PositionedRecord[]>;
+  /** Every partition still known, open or closed, with its parents and hash range. */
+  partitions(): Promise<StreamShards>;
 }

@@ -2,11 +2,12 @@ import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
 import { eventTimeOf } from '../runtime/event-time.js';
 import type { Sink, SinkBatchContext } from '../sinks/sink.js';
 import type { BatchId, Row } from '../types.js';
+import { bucketOfKey } from './buckets.js';
 import { ExchangeRowTooLargeError } from './errors.js';
-import type { ExchangeRecord, ExchangeTransport } from './exchange-record.js';
+import type { ExchangeTransport, RowsRecord } from './exchange-record.js';
 import { partialAggregate } from './partial-aggregate.js';
 import { encodedRowBytes, envelopeBytes } from './record-codec.js';
-import { partitionOfKey, routeKeyOf } from './routing.js';
+import { routeKeyOf } from './routing.js';
 
 export interface ExchangeWriterOptions {
   readonly spec: ExchangeSpec;
@@ -20,13 +21,13 @@ export interface ExchangeWriterOptions {
  * "Exchange"):
  * ```
  * rows = the batch's rows, or their partial aggregates (one per group) when the operator aggregates
- * for each internal partition p: records of the rows routed to p, packed into as few records as fit
- *                                 under the transport's record limit (index 0, 1, … within p)
- * put them all and wait until every one is acknowledged
- * then put the end-of-batch marker (origin, batch id, max event time) to every partition
+ * for each hash bucket b (of the row's routing key, see buckets.ts): the rows of b, packed into as
+ *   few records as fit under the transport's record limit (index 0, 1, … within b)
+ * put them all (each to the partition holding b's hash key) and wait until every one is acknowledged
+ * then put the end-of-batch marker (origin, batch id, max event time) to every open partition
  * ```
  * The caller commits only after this returns. A replay re-puts identical records and markers
- * (routing, packing and indices depend only on the batch's rows), which stage 2 drops.
+ * (buckets, packing and indices depend only on the batch's rows, not on the partitions), which stage 2 drops.
  */
 export class ExchangeWriter implements Sink {
   readonly description: string;
@@ -55,30 +56,33 @@ export class ExchangeWriter implements Sink {
   async addBatch(batchId: BatchId, batchRows: readonly Row[], _context: SinkBatchContext): Promise<void> {
     const { spec, transport, origin } = this.options;
     const rows = this.exchanged(batchRows);
-    const routed: Row[][] = Array.from({ length: transport.partitionCount }, () => []);
+    const byBucket = new Map<number, Row[]>();
     let maxEventTimeMs: number | undefined;
     for (const row of rows) {
-      routed[partitionOfKey(routeKeyOf(row, spec), transport.partitionCount)]!.push(row);
+      const bucket = bucketOfKey(routeKeyOf(row, spec));
+      const mine = byBucket.get(bucket);
+      if (mine === undefined) byBucket.set(bucket, [row]);
+      else mine.push(row);
       const time = spec.eventTime === undefined ? undefined : eventTimeOf(row[spec.eventTime]);
       if (time !== undefined && (maxEventTimeMs === undefined || time > maxEventTimeMs))
         maxEventTimeMs = time;
     }
-    await Promise.all(
-      routed.map((mine, partition) => {
-        const records: ExchangeRecord[] = pack(mine, transport.maxRecordBytes - envelopeBytes(origin)).map(
-          (packed, index) => ({ v: 1, kind: 'rows', origin, batchId, index, rows: packed }),
-        );
-        return records.length === 0 ? undefined : transport.put(partition, records);
-      }),
-    );
-    const marker: ExchangeRecord = {
-      v: 1,
+    const budget = transport.maxRecordBytes - envelopeBytes(origin);
+    const records: RowsRecord[] = [];
+    for (const bucket of [...byBucket.keys()].sort((a, b) => a - b)) {
+      const packed = pack(byBucket.get(bucket)!, budget);
+      for (let index = 0; index < packed.length; index++) {
+        records.push({ v: 2, kind: 'rows', origin, batchId, bucket, index, rows: packed[index]! });
+      }
+    }
+    if (records.length > 0) await transport.put(records);
+    await transport.putMarker({
+      v: 2,
       kind: 'marker',
       origin,
       batchId,
       ...(maxEventTimeMs === undefined ? {} : { maxEventTimeMs }),
-    };
-    await Promise.all(routed.map((_, partition) => transport.put(partition, [marker])));
+    });
   }
 }
 

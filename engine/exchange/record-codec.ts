@@ -1,5 +1,5 @@
 import type { Row } from '../types.js';
-import type { ExchangeRecord } from './exchange-record.js';
+import { EXCHANGE_FORMAT_VERSION, type ExchangeRecord } from './exchange-record.js';
 
 /**
  * The bytes of an exchange record on a transport that stores bytes (Kinesis): JSON, with byte
@@ -20,7 +20,7 @@ export function decodeExchangeRecord(bytes: Uint8Array): ExchangeRecord | undefi
     return undefined;
   }
   const record = value as ExchangeRecord | null;
-  if (record === null || typeof record !== 'object' || record.v !== 1) return undefined;
+  if (record === null || typeof record !== 'object' || record.v !== EXCHANGE_FORMAT_VERSION) return undefined;
   if (record.kind !== 'rows' && record.kind !== 'marker') return undefined;
   return record;
 }

@@ -1,11 +1,14 @@
 import type { QueryDefinition } from '../api/writer.js';
 import { type MemoryCheckpointStore, MemoryCheckpointTable } from '../checkpoint/memory-checkpoint-store.js';
+import { adoptExchangePartition } from '../exchange/adopt-partition.js';
 import { ExchangeReader } from '../exchange/exchange-reader.js';
 import type { ExchangeTransport } from '../exchange/exchange-record.js';
 import { ExchangeWriter } from '../exchange/exchange-writer.js';
 import { MemoryExchange } from '../exchange/memory-exchange.js';
 import { planStages, type Stage, type StagedQuery } from '../plan/exchange/plan-stages.js';
+import type { StreamShards } from '../reshard/lineage.js';
 import type { BatchOutcome, BatchPhase } from '../runtime/batch-runner.js';
+import { compileQuery } from '../runtime/compile.js';
 import type { DeadLetter } from '../runtime/dead-letter.js';
 import type { DroppedRow, RejectedRow } from '../runtime/operator.js';
 import type { QueryProgress } from '../runtime/progress.js';
@@ -45,12 +48,14 @@ export interface StreamTestOptions {
   readonly partitions?: readonly string[];
   /**
    * Partitions of the exchange when the query runs as two stages (see `explain`); stage 2 runs
-   * one execution per exchange partition, named `exchange-0`, `exchange-1`, … @default 2
+   * one execution per exchange partition, named `exchange-0`, `exchange-1`, … (`test.exchange`
+   * can split and merge them while the query runs). @default 2
    */
   readonly exchangePartitions?: number;
   /**
    * The exchange's transport instead of the in-memory one, e.g. a `KinesisExchange` over an internal
-   * stream on the emulators; its `partitionCount` replaces `exchangePartitions`.
+   * stream on the emulators; its partitions (shards) replace `exchangePartitions`. Any partition
+   * that is not a source partition is then an exchange partition.
    */
   readonly exchangeTransport?: ExchangeTransport;
   /** Options of the in-memory state store (e.g. `limits`), with `state: 'memory'`. */
@@ -105,8 +110,18 @@ export class StreamTest {
   private readonly transport: ExchangeTransport | undefined;
   /** Checkpoints of stage 2's partitions, when the query has two stages. */
   readonly exchangeCheckpointTable = new MemoryCheckpointTable();
-  /** Stage 2's partitions (`exchange-0`, …), empty for a one-stage query. */
-  readonly exchangePartitionIds: readonly string[];
+  /**
+   * Stage 2's partitions (`exchange-0`, …), empty for a one-stage query: those known so far, in the
+   * order they run (parents before children; refreshed whenever the test kit runs them).
+   */
+  get exchangePartitionIds(): readonly string[] {
+    return this.knownExchange;
+  }
+  private knownExchange: string[] = [];
+  /** Exchange partitions that are closed and have nothing left to run (their children may start). */
+  private readonly finishedExchange = new Set<string>();
+  /** Set when a partition finished: its children may have become runnable. */
+  private childrenMayStart = false;
   private staged: StagedQuery;
   /** Dead letters of every batch run, in order (replays included). */
   readonly deadLetters: DeadLetter[] = [];
@@ -134,23 +149,53 @@ export class StreamTest {
     this.lastPartition = this.partitions[0]!;
     this.staged = planStages(query);
     const given = options.exchangeTransport;
-    const count = given?.partitionCount ?? options.exchangePartitions ?? 2;
+    const count = options.exchangePartitions ?? 2;
     this.exchange =
       this.staged.exchange === undefined || given !== undefined ? undefined : new MemoryExchange(count);
     this.transport = this.staged.exchange === undefined ? undefined : (given ?? this.exchange);
-    this.exchangePartitionIds =
-      this.transport === undefined ? [] : Array.from({ length: count }, (_, i) => `exchange-${i}`);
+    this.knownExchange = this.exchange?.openPartitions() ?? [];
+  }
+
+  /** Whether a partition is one of stage 2's (any partition but the sources', with an exchange). */
+  private isExchangePartition(partition: string): boolean {
+    return this.transport !== undefined && !this.partitions.includes(partition);
+  }
+
+  /**
+   * The exchange partitions to run now, as Lambda would (run one with `runOneBatch`): a partition
+   * with records, once every parent is closed and finished (a closed partition whose last run found nothing to do). A
+   * partition without records is never invoked and counts as finished once closed.
+   */
+  async exchangeRunnable(): Promise<string[]> {
+    if (this.transport === undefined) return [];
+    const lineage = await this.transport.partitions();
+    const ordered = [...lineage.values()].sort(
+      (a, b) => depthOf(lineage, a.shardId) - depthOf(lineage, b.shardId) || (a.shardId < b.shardId ? -1 : 1),
+    );
+    this.knownExchange = ordered.map((partition) => partition.shardId);
+    const runnable: string[] = [];
+    for (const partition of ordered) {
+      if (this.finishedExchange.has(partition.shardId)) continue;
+      if (!partition.parents.every((parent) => this.finishedExchange.has(parent))) continue;
+      const empty = (await this.transport.read(partition.shardId, undefined)).length === 0;
+      if (empty) {
+        if (partition.closed === true) this.finishedExchange.add(partition.shardId);
+        continue;
+      }
+      runnable.push(partition.shardId);
+    }
+    return runnable;
   }
 
   /** The stage a partition runs: stage 1 on source partitions, stage 2 on exchange partitions. */
   private stageOf(partition: string): Stage {
     const last = this.staged.stages.at(-1)!;
-    return this.exchangePartitionIds.includes(partition) ? last : this.staged.stages[0]!;
+    return this.isExchangePartition(partition) ? last : this.staged.stages[0]!;
   }
 
   /** Whether a partition's output is the query's (the last stage), not rows for the exchange. */
   private isFinal(partition: string): boolean {
-    return this.staged.stages.length === 1 || this.exchangePartitionIds.includes(partition);
+    return this.staged.stages.length === 1 || this.isExchangePartition(partition);
   }
 
   private newStateStore(): MemoryStateStore | ChangelogStateStore {
@@ -171,12 +216,14 @@ export class StreamTest {
     const outcomes: BatchOutcome[] = [];
     for (let ran = true; ran; ) {
       ran = false;
-      for (const partition of [...this.partitions, ...this.exchangePartitionIds]) {
-        const outcome = await this.running(partition).runNextBatch();
+      this.childrenMayStart = false;
+      for (const partition of [...this.partitions, ...(await this.exchangeRunnable())]) {
+        const outcome = await this.runPartition(partition);
         if (outcome === undefined) continue;
         outcomes.push(outcome);
         ran = true;
       }
+      if (this.childrenMayStart) ran = true;
     }
     this.record(outcomes);
     return this.lastOutput();
@@ -201,8 +248,8 @@ export class StreamTest {
   async runOnce(): Promise<Row[]> {
     return this.withTrigger({ throughSeq: this.latestSeq(), oneBatch: true }, async () => {
       const outcomes: BatchOutcome[] = [];
-      for (const partition of [...this.partitions, ...this.exchangePartitionIds]) {
-        const outcome = await this.running(partition).runNextBatch();
+      for (const partition of [...this.partitions, ...(await this.exchangeRunnable())]) {
+        const outcome = await this.runPartition(partition);
         if (outcome !== undefined) outcomes.push(outcome);
       }
       this.record(outcomes);
@@ -229,14 +276,14 @@ export class StreamTest {
 
   /** Runs at most one batch (on `partition`); returns its outcome, or `undefined` if none was due. */
   async runOneBatch(partition = this.partitions[0]!): Promise<BatchOutcome | undefined> {
-    const outcome = await this.running(partition).runNextBatch();
+    const outcome = await this.runPartition(partition);
     if (outcome !== undefined) this.record([outcome]);
     return outcome;
   }
 
   /** The checkpoint store of one partition (a source partition, or an exchange partition of stage 2). */
   checkpointsOf(partition: string): MemoryCheckpointStore {
-    return this.exchangePartitionIds.includes(partition)
+    return this.isExchangePartition(partition)
       ? this.exchangeCheckpointTable.partition(partition)
       : this.checkpointTable.partition(partition);
   }
@@ -318,18 +365,51 @@ export class StreamTest {
     }
   }
 
+  /** One batch on a partition; a closed exchange partition with nothing left to run is finished. */
+  private async runPartition(partition: string): Promise<BatchOutcome | undefined> {
+    const outcome = await this.running(partition).runNextBatch();
+    if (outcome === undefined && this.isExchangePartition(partition)) {
+      const closed = (await this.transport!.partitions()).get(partition)?.closed === true;
+      if (closed && !this.finishedExchange.has(partition)) {
+        this.finishedExchange.add(partition);
+        this.childrenMayStart = true;
+      }
+    }
+    return outcome;
+  }
+
   private running(partition: string): StreamExecution {
     let execution = this.executions.get(partition);
     if (execution === undefined) {
       const stage = this.stageOf(partition);
-      const index = this.exchangePartitionIds.indexOf(partition);
       const exchange = this.staged.exchange;
+      const transport = this.transport;
+      const stage2 = this.isExchangePartition(partition) && transport !== undefined && exchange !== undefined;
       execution = new StreamExecution({
         query: stage.query,
-        source:
-          index >= 0 && this.transport !== undefined && exchange !== undefined
-            ? new ExchangeReader(this.transport, exchange.name, index)
-            : new MemoryBatchSource(this.streams, partition, this.trigger),
+        source: stage2
+          ? new ExchangeReader(transport, exchange.name, partition)
+          : new MemoryBatchSource(this.streams, partition, this.trigger),
+        ...(stage2
+          ? {
+              // After a split or merge, a child takes over what its parents left (as on Lambda).
+              adopt: async () =>
+                (
+                  await adoptExchangePartition({
+                    query: stage.query,
+                    plan: compileQuery(stage.query),
+                    spec: exchange,
+                    partition,
+                    partitions: await transport.partitions(),
+                    stateStore: this.stateStore,
+                    checkpointsOf: (id) => this.checkpointsOf(id),
+                    finishPending: async (ancestor) => {
+                      await this.running(ancestor).runNextBatch();
+                    },
+                  })
+                )?.committed,
+            }
+          : {}),
         stateStore: this.stateStore,
         checkpoints: this.checkpointsOf(partition),
         sink:
@@ -373,4 +453,10 @@ export class StreamTest {
       },
     };
   }
+}
+
+/** How many ancestors a partition has on its longest line (parents run before children). */
+function depthOf(lineage: StreamShards, id: string): number {
+  const parents = lineage.get(id)?.parents ?? [];
+  return parents.length === 0 ? 0 : 1 + Math.max(...parents.map((parent) => depthOf(lineage, parent)));
 }

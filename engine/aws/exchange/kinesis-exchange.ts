@@ -7,12 +7,21 @@ import {
   PutRecordsCommand,
   type PutRecordsRequestEntry,
 } from '@aws-sdk/client-kinesis';
-import { ExchangePutFailedError } from '../../exchange/errors.js';
-import type { ExchangeRecord, ExchangeTransport, PositionedRecord } from '../../exchange/exchange-record.js';
+import { bucketHashKey } from '../../exchange/buckets.js';
+import { ExchangeGapError, ExchangePutFailedError } from '../../exchange/errors.js';
+import type {
+  ExchangeRecord,
+  ExchangeTransport,
+  MarkerRecord,
+  PositionedRecord,
+  RowsRecord,
+} from '../../exchange/exchange-record.js';
 import { DEFAULT_MAX_EXCHANGE_RECORD_BYTES } from '../../exchange/memory-exchange.js';
 import { comparePositions, type ExchangePosition } from '../../exchange/positions.js';
 import { decodeExchangeRecord, encodeExchangeRecord } from '../../exchange/record-codec.js';
+import type { StreamShards } from '../../reshard/lineage.js';
 import { streamNameOf } from '../kinesis/refetch.js';
+import { streamShards } from '../resharding/shard-lineage.js';
 
 /** Kinesis PutRecords limits: 500 records and 5 MiB (data + partition keys) per request. */
 export const PUT_RECORDS_MAX_ENTRIES = 500;
@@ -22,85 +31,129 @@ export const DEFAULT_PUT_ATTEMPTS = 8;
 /** GetRecords pages per read, a guard against a read that never reaches the tip. */
 const MAX_PAGES_PER_READ = 10_000;
 
-/** An open shard of the internal stream; partition `i` is the `i`-th by starting hash key. */
+/** An open shard of the internal stream. */
 export interface InternalShard {
   readonly shardId: string;
   readonly startingHashKey: string;
+}
+
+/** A read whose start record was past the internal stream's retention, with nothing waiting there. */
+export interface TrimmedRead {
+  readonly shardId: string;
+  readonly after: string;
+  readonly firstHeld?: string;
 }
 
 export interface KinesisExchangeOptions {
   readonly client: KinesisClient;
   /** The internal stream (name or ARN). */
   readonly stream: string;
-  /** Its open shards, in hash-key order (see {@link listInternalShards}). */
-  readonly shards: readonly InternalShard[];
+  /** Its open shards, if already listed (see {@link listInternalShards}); listed on first use otherwise. */
+  readonly shards?: readonly InternalShard[];
   /** @default {@link DEFAULT_PUT_ATTEMPTS} */
   readonly putAttempts?: number;
   /** Backoff between put attempts. @default 50 ms × 2^attempt, at most 2 s */
   readonly backoffMs?: (attempt: number) => number;
+  /** Told of each tolerated trimmed read (the handler counts `GapsPastRetention`). */
+  readonly onTrimmed?: (read: TrimmedRead) => void;
 }
 
+/** Marker rounds before giving up on a stream that keeps being resharded under the writer. */
+const MAX_MARKER_ROUNDS = 5;
+
 /**
- * The exchange on an internal Kinesis stream (DESIGN.md, "Exchange"): internal partition `i` is
- * the stream's `i`-th open shard, which a record reaches by an explicit hash key (the shard's
- * starting hash key), whatever its partition key. Records are `encodeExchangeRecord` bytes.
+ * The exchange on an internal Kinesis stream (DESIGN.md, "Exchange"): a `rows` record is put with
+ * its bucket's hash key as `ExplicitHashKey` (`bucketHashKey`), so Kinesis places it in whichever
+ * open shard holds that hash, before and after a split or merge; partitions are the shards
+ * themselves, named by shard id. Records are `encodeExchangeRecord` bytes.
  *
  * `put` resolves only when Kinesis acknowledged every record:
  * ```
- * entries = records as PutRecords entries (ExplicitHashKey = the shard's start)
  * for each chunk of ≤ 500 entries and ≤ 5 MiB:
  *   repeat up to putAttempts: PutRecords(chunk); chunk = the entries that failed; back off
  *   entries still failing → ExchangePutFailedError (the batch fails before its marker; its replay re-puts)
  * ```
- * A retried entry may land after entries of the same chunk: order among a batch's `rows` records
- * does not matter (stage 2 orders them by index), and the marker is put only after they all landed.
+ * `putMarker` puts one copy per open shard, with the shard's starting hash key; the open shards are
+ * listed once and kept, and every PutRecords result names the shard a copy landed in, so a reshard
+ * shows itself:
+ * ```
+ * repeat: put a copy to each known open shard
+ *         every copy landed in the shard it was meant for → done
+ *         else (a shard closed: its hash now lands in a child) → list the open shards again; repeat
+ * ```
+ * Duplicate markers are harmless (stage 2 applies an origin batch once).
  *
- * `read` is `GetShardIterator` (after a sequence number, or the oldest record) and `GetRecords`
- * until the tip or past `upTo`; positions are sequence numbers.
+ * `read` is `GetShardIterator` (at the last position read, checking it is still held; or the
+ * oldest record) and `GetRecords` until the tip or past `upTo`; positions are sequence numbers.
  */
 export class KinesisExchange implements ExchangeTransport {
-  readonly partitionCount: number;
   readonly maxRecordBytes = DEFAULT_MAX_EXCHANGE_RECORD_BYTES;
+  private open: Promise<readonly InternalShard[]> | undefined;
 
   constructor(private readonly options: KinesisExchangeOptions) {
-    if (options.shards.length === 0)
-      throw new RangeError(`The internal stream ${options.stream} has no open shard.`);
-    this.partitionCount = options.shards.length;
+    if (options.shards !== undefined) this.open = Promise.resolve(options.shards);
   }
 
-  async put(partition: number, records: readonly ExchangeRecord[]): Promise<void> {
-    const shard = this.shard(partition);
+  async put(records: readonly RowsRecord[]): Promise<void> {
     const entries: PutRecordsRequestEntry[] = records.map((record) => ({
       Data: encodeExchangeRecord(record),
-      PartitionKey: record.origin.slice(0, 256) || 'exchange',
-      ExplicitHashKey: shard.startingHashKey,
+      PartitionKey: partitionKeyOf(record.origin),
+      ExplicitHashKey: bucketHashKey(record.bucket).toString(),
     }));
-    for (const chunk of chunks(entries)) await this.putChunk(partition, chunk);
+    for (const chunk of chunks(entries)) await this.putChunk(chunk);
+  }
+
+  async putMarker(marker: MarkerRecord): Promise<void> {
+    const data = encodeExchangeRecord(marker);
+    for (let round = 0; round < MAX_MARKER_ROUNDS; round++) {
+      const shards = await this.openShards(round > 0);
+      const entries = shards.map((shard) => ({
+        Data: data,
+        PartitionKey: partitionKeyOf(marker.origin),
+        ExplicitHashKey: shard.startingHashKey,
+      }));
+      const landed: string[] = [];
+      for (const chunk of chunks(entries)) landed.push(...(await this.putChunk(chunk)));
+      if (landed.every((shardId, i) => shardId === shards[i]!.shardId)) return;
+    }
+    throw new ExchangePutFailedError({
+      partition: 'every open shard',
+      failed: 1,
+      attempts: MAX_MARKER_ROUNDS,
+      lastError: 'the internal stream kept being resharded while the marker was put',
+    });
   }
 
   async read(
-    partition: number,
+    partition: string,
     after: ExchangePosition | undefined,
     upTo?: ExchangePosition,
+    options?: { readonly tolerateTrim?: boolean },
   ): Promise<PositionedRecord[]> {
     const { client, stream } = this.options;
-    const shard = this.shard(partition);
     const { ShardIterator } = await client.send(
       new GetShardIteratorCommand({
         ...streamRef(stream),
-        ShardId: shard.shardId,
+        ShardId: partition,
         ...(after === undefined
           ? { ShardIteratorType: 'TRIM_HORIZON' }
-          : { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
+          : { ShardIteratorType: 'AT_SEQUENCE_NUMBER', StartingSequenceNumber: after }),
       }),
     );
     const found: PositionedRecord[] = [];
+    // The first record must be `after` itself: otherwise it passed the retention.
+    let checkStart = after !== undefined;
     let iterator = ShardIterator;
     for (let page = 0; iterator !== undefined && page < MAX_PAGES_PER_READ; page++) {
       const response = await client.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
       const records = response.Records ?? [];
       for (const record of records) {
         const position = record.SequenceNumber!;
+        if (checkStart) {
+          checkStart = false;
+          if (position === after) continue;
+          this.trimmed(partition, after!, position, options);
+        }
         if (upTo !== undefined && comparePositions(position, upTo) > 0) return found;
         const decoded = decodeRecord(record);
         if (decoded !== undefined) found.push({ position, record: decoded });
@@ -109,46 +162,61 @@ export class KinesisExchange implements ExchangeTransport {
       if (records.length === 0 && (response.MillisBehindLatest ?? 0) === 0) break;
       iterator = response.NextShardIterator;
     }
+    if (checkStart) this.trimmed(partition, after!, undefined, options);
     return found;
   }
 
-  /**
-   * The internal partition an internal shard is (its index by starting hash key), or `undefined`
-   * for a shard that was not open when the exchange was built (the internal stream was resharded).
-   */
-  partitionOf(shardId: string): number | undefined {
-    const index = this.options.shards.findIndex((shard) => shard.shardId === shardId);
-    return index < 0 ? undefined : index;
+  async partitions(): Promise<StreamShards> {
+    return streamShards(this.options.client, streamNameOf(this.options.stream));
   }
 
-  private shard(partition: number): InternalShard {
-    const shard = this.options.shards[partition];
-    if (shard === undefined)
-      throw new RangeError(`No internal partition ${partition} (${this.partitionCount} shards).`);
-    return shard;
+  private trimmed(
+    shardId: string,
+    after: string,
+    firstHeld: string | undefined,
+    options: { readonly tolerateTrim?: boolean } | undefined,
+  ): void {
+    if (options?.tolerateTrim !== true) throw new ExchangeGapError(shardId, after, firstHeld);
+    this.options.onTrimmed?.({ shardId, after, ...(firstHeld === undefined ? {} : { firstHeld }) });
   }
 
-  private async putChunk(partition: number, chunk: readonly PutRecordsRequestEntry[]): Promise<void> {
+  private openShards(relist: boolean): Promise<readonly InternalShard[]> {
+    if (relist || this.open === undefined) {
+      const listing = listInternalShards(this.options.client, this.options.stream);
+      this.open = listing;
+      listing.catch(() => {
+        if (this.open === listing) this.open = undefined; // list again next time
+      });
+    }
+    return this.open!;
+  }
+
+  /** Puts a chunk until every entry is acknowledged; returns the shard each entry landed in. */
+  private async putChunk(chunk: readonly PutRecordsRequestEntry[]): Promise<string[]> {
     const attempts = this.options.putAttempts ?? DEFAULT_PUT_ATTEMPTS;
     const backoff = this.options.backoffMs ?? ((attempt: number) => Math.min(2000, 50 * 2 ** attempt));
-    let pending = chunk;
+    const landed: string[] = new Array(chunk.length);
+    let pending = chunk.map((_, i) => i);
     let lastError: string | undefined;
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, backoff(attempt)));
       const response = await this.options.client.send(
-        new PutRecordsCommand({ ...streamRef(this.options.stream), Records: [...pending] }),
+        new PutRecordsCommand({ ...streamRef(this.options.stream), Records: pending.map((i) => chunk[i]!) }),
       );
-      if (!response.FailedRecordCount) return;
       const results = response.Records ?? [];
-      const failed = pending.filter(
-        (_, i) => results[i]?.ErrorCode !== undefined || results[i] === undefined,
-      );
-      lastError = results.find((r) => r.ErrorCode !== undefined)?.ErrorCode;
+      const failed: number[] = [];
+      pending.forEach((entry, i) => {
+        const result = results[i];
+        if (result === undefined || result.ErrorCode !== undefined || result.ShardId === undefined) {
+          failed.push(entry);
+          if (result?.ErrorCode !== undefined) lastError = result.ErrorCode;
+        } else landed[entry] = result.ShardId;
+      });
       pending = failed;
-      if (pending.length === 0) return;
+      if (pending.length === 0) return landed;
     }
     throw new ExchangePutFailedError({
-      partition,
+      partition: 'by hash key',
       failed: pending.length,
       attempts,
       ...(lastError === undefined ? {} : { lastError }),
@@ -156,7 +224,7 @@ export class KinesisExchange implements ExchangeTransport {
   }
 }
 
-/** The open shards of the internal stream in hash-key order: the exchange's partitions. */
+/** The open shards of the internal stream in hash-key order. */
 export async function listInternalShards(client: KinesisClient, stream: string): Promise<InternalShard[]> {
   const shards: InternalShard[] = [];
   let nextToken: string | undefined;
@@ -206,4 +274,9 @@ function chunks(entries: readonly PutRecordsRequestEntry[]): PutRecordsRequestEn
   }
   if (current.length > 0) result.push(current);
   return result;
+}
+
+/** The partition key of an entry: the origin (it does not route; the explicit hash key does). */
+function partitionKeyOf(origin: string): string {
+  return origin.slice(0, 256) || 'exchange';
 }

@@ -21,14 +21,3 @@ export class ExchangeNotDeployableError extends SluiceError {
     );
   }
 }
-
-/** Stage 2 was invoked for an internal shard that is not one of the exchange's partitions. */
-export class ExchangeShardUnknownError extends SluiceError {
-  constructor(query: string, shardId: string, stream: string) {
-    super(
-      'SLUICE_EXCHANGE_SHARD_UNKNOWN',
-      `Stage 2 of query '${query}' got records of shard ${shardId} of the internal stream ${stream}, which was not open when the function started: the internal stream was resharded. Its shards are the exchange's partitions; keep its shard count fixed (exchangeShardCount of StreamingQuery), and restore it.`,
-      { context: { query, shardId, stream } },
-    );
-  }
-}

@@ -1,7 +1,13 @@
-import type { PlannedBatch } from '../../checkpoint/checkpoint-store.js';
+import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
+import { adoptExchangePartition } from '../../exchange/adopt-partition.js';
+import { ExchangeGapError } from '../../exchange/errors.js';
 import { type ExchangeOffset, ExchangeReader } from '../../exchange/exchange-reader.js';
 import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
+import type { Adoption } from '../../reshard/adopt-parent-state.js';
+import type { StreamShards } from '../../reshard/lineage.js';
+import { retireAncestors } from '../../reshard/retire-ancestors.js';
+import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
 import { StreamExecution } from '../../runtime/stream-execution.js';
 import { systemClock } from '../../time/clock.js';
@@ -13,9 +19,14 @@ import { bindSink } from '../s3/bind-sink.js';
 import { inferredColumnTypes } from '../s3/table-columns.js';
 import { keyColumnsOf } from '../s3/upsert.js';
 import { containerStores } from './container-stores.js';
-import { ExchangeShardUnknownError } from './errors.js';
 import { firstUncommitted } from './first-uncommitted.js';
-import { reportBatch, reportFailure, reportIsolation, reportStall } from './invocation-metrics.js';
+import {
+  reportBatch,
+  reportExchangeTrim,
+  reportFailure,
+  reportIsolation,
+  reportStall,
+} from './invocation-metrics.js';
 import type { KinesisHandler, KinesisHandlerOptions } from './kinesis-handler.js';
 
 const DEFAULT_RESERVE_MS = 10_000;
@@ -26,7 +37,9 @@ const DEFAULT_RESERVE_MS = 10_000;
  * query's state and sink (docs/architecture.md, "The exchange protocol").
  * ```
  * execution = StreamExecution(stage 2, source = ExchangeReader(internal shard), state, checkpoint, S3 sink)
+ * no checkpoint yet and the shard has parents (a split or merge) → adopt first (adoptExchangePartition)
  * loop while time remains: runNextBatch()   // cuts batches at end-of-batch markers, applies each origin batch once
+ * adopted → retire the ancestors every child of which has taken over
  * drained → batchItemFailures = []
  * else    → [first event record after the committed position] (Lambda redelivers, the next invocation resumes)
  * ```
@@ -34,7 +47,9 @@ const DEFAULT_RESERVE_MS = 10_000;
  * records only wake it up: records of an origin batch whose marker has not arrived are re-read
  * when it does, and an event Lambda gives up on loses nothing (the next one reads from the
  * checkpoint). Its watermark is the markers' max event time, combined across the internal shards
- * by the query's `shardWatermark` policy through their checkpoints, as for any query.
+ * by the query's `shardWatermark` policy through their checkpoints, as for any query. Lambda runs a
+ * child shard only after its parents' records were all delivered, so their last commits are final
+ * when it adopts (a parent's pending batch is replayed first).
  */
 export function exchangeShardHandler(
   staged: StagedQuery,
@@ -42,7 +57,8 @@ export function exchangeShardHandler(
   transport: () => Promise<KinesisExchange>,
 ): KinesisHandler {
   const query = staged.stages[1]!.query;
-  const exchangeName = staged.exchange!.name;
+  const spec = staged.exchange!;
+  const exchangeName = spec.name;
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
   requests.attach(options.clients.s3, 'S3');
@@ -58,29 +74,25 @@ export function exchangeShardHandler(
   ];
   const reserveMs = options.reserveMs ?? DEFAULT_RESERVE_MS;
   const clock = options.clock ?? systemClock;
+  const plan = compileQuery(query);
   let kinesisCounted = false;
-
-  return async (event, context) => {
-    const records = event.Records;
-    if (records.length === 0) return { batchItemFailures: [] };
-    const shardId = shardIdOf(records[0]!);
-    const exchange = await transport();
-    if (!kinesisCounted) {
-      requests.attach(options.clients.kinesis, 'Kinesis');
-      kinesisCounted = true;
-    }
-    const partition = exchange.partitionOf(shardId);
-    if (partition === undefined)
-      throw new ExchangeShardUnknownError(query.name, shardId, records[0]!.eventSourceARN);
-    const checkpoints = new DynamoDbCheckpointStore({
+  const checkpointsOf = (partition: string) =>
+    new DynamoDbCheckpointStore({
       client: options.clients.dynamodb,
       tableName: options.tableName,
       query: query.name,
-      partition: shardId,
+      partition,
     });
-    const execution = new StreamExecution({
+  /** One internal shard's execution: its checkpoint, the query's state and sink. */
+  const executionOf = (
+    exchange: KinesisExchange,
+    shardId: string,
+    adopt?: () => Promise<CommittedBatch | undefined>,
+  ) => {
+    const checkpoints = checkpointsOf(shardId);
+    return new StreamExecution({
       query,
-      source: new ExchangeReader(exchange, exchangeName, partition),
+      source: new ExchangeReader(exchange, exchangeName, shardId),
       stateStore,
       checkpoints,
       sink: bindSink(query.sink, {
@@ -96,6 +108,7 @@ export function exchangeShardHandler(
       ...(stateStore.versioning === undefined
         ? { fence: (batch: PlannedBatch) => ensureStillPending(checkpoints, batch) }
         : {}),
+      ...(adopt === undefined ? {} : { adopt }),
       onIsolation: (report) => reportIsolation(report, { query: query.name, shardId }, options),
       ...(options.maxStateBytesPerGroup === undefined
         ? {}
@@ -103,6 +116,35 @@ export function exchangeShardHandler(
       ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
       keepDroppedRows: options.lateRows ?? true,
       ...(options.hook === undefined ? {} : { hook: options.hook }),
+    });
+  };
+
+  return async (event, context) => {
+    const records = event.Records;
+    if (records.length === 0) return { batchItemFailures: [] };
+    const shardId = shardIdOf(records[0]!);
+    const exchange = await transport();
+    if (!kinesisCounted) {
+      requests.attach(options.clients.kinesis, 'Kinesis');
+      kinesisCounted = true;
+    }
+    let adopted: { adoption: Adoption; partitions: StreamShards } | undefined;
+    const execution = executionOf(exchange, shardId, async () => {
+      const partitions = await exchange.partitions();
+      const adoption = await adoptExchangePartition({
+        query,
+        plan,
+        spec,
+        partition: shardId,
+        partitions,
+        stateStore,
+        checkpointsOf,
+        finishPending: async (ancestor) => {
+          await executionOf(exchange, ancestor).runNextBatch();
+        },
+      });
+      if (adoption !== undefined) adopted = { adoption, partitions };
+      return adoption?.committed;
     });
     requests.take();
     let committedBatches = 0;
@@ -120,7 +162,31 @@ export function exchangeShardHandler(
         await progressWriter.write(progress);
         reportBatch(progress, options);
       }
+      // The child's checkpoint now exists: ancestors every one of whose children took over are retired.
+      if (adopted !== undefined && execution.lastCheckpoint !== undefined) {
+        await retireAncestors({
+          query,
+          plan,
+          shards: adopted.partitions,
+          contributors: adopted.adoption.contributors,
+          stateStore,
+          checkpointsOf,
+        });
+      }
     } catch (error) {
+      if (error instanceof ExchangeGapError) {
+        const context = error.context as { partition: string; after?: string; firstHeld?: string };
+        reportExchangeTrim(
+          {
+            query: query.name,
+            shardId: context.partition,
+            after: context.after ?? '',
+            ...(context.firstHeld === undefined ? {} : { firstHeld: context.firstHeld }),
+          },
+          true,
+          options,
+        );
+      }
       reportFailure(error, { query: query.name, shardId }, options);
     } finally {
       const offset = execution.lastCheckpoint?.committed?.endOffsets[exchangeName] as

@@ -132,3 +132,21 @@ export function reportGap(gap: InputGap, where: { query: string; shardId: string
   to.metrics?.addMetric(METRICS.gapRecords, MetricUnit.Count, gap.records);
   if (gap.pastRetention) to.metrics?.addMetric(METRICS.gapsPastRetention, MetricUnit.Count, 1);
 }
+
+/**
+ * Stage 2 found its position in an internal shard past the stream's retention: a lost gap
+ * (`SLUICE_EXCHANGE_GAP`, rows were waiting there: the batch fails) or a quiet shard whose last
+ * record expired (nothing waited: it reads on). Either counts `GapsPastRetention` (input-gap alarm).
+ */
+export function reportExchangeTrim(
+  where: { query: string; shardId: string; after: string; firstHeld?: string },
+  lost: boolean,
+  to: Observability,
+): void {
+  const message = lost
+    ? 'exchange records waiting for their marker passed the internal stream retention: origin batches may be lost'
+    : 'the last exchange record read passed the internal stream retention; nothing was waiting there';
+  if (lost) to.logger?.error(message, where);
+  else to.logger?.warn(message, where);
+  to.metrics?.addMetric(METRICS.gapsPastRetention, MetricUnit.Count, 1);
+}

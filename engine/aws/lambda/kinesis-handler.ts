@@ -6,6 +6,8 @@ import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-s
 import { CheckpointConflictError } from '../../errors.js';
 import { planStages } from '../../plan/exchange/plan-stages.js';
 import { isStateful, walkPlan } from '../../plan/nodes.js';
+import { type Adoption, adoptParentState } from '../../reshard/adopt-parent-state.js';
+import { retireAncestors } from '../../reshard/retire-ancestors.js';
 import type { PhaseHook } from '../../runtime/batch-runner.js';
 import { compileQuery } from '../../runtime/compile.js';
 import type { QueryProgress } from '../../runtime/progress.js';
@@ -29,8 +31,6 @@ import {
   streamNameOf,
 } from '../kinesis/index.js';
 import { RequestCounter } from '../request-counter.js';
-import { type Adoption, adoptParentState } from '../resharding/adopt-parent-state.js';
-import { retireAncestors } from '../resharding/retire-ancestors.js';
 import { type StreamShards, streamShards } from '../resharding/shard-lineage.js';
 import { bindSink } from '../s3/bind-sink.js';
 import type { ColumnType } from '../s3/column-types.js';

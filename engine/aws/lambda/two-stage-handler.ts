@@ -3,10 +3,11 @@ import { ExchangeWriter } from '../../exchange/exchange-writer.js';
 import { explain } from '../../plan/exchange/explain.js';
 import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
 import type { Sink } from '../../sinks/sink.js';
-import { KinesisExchange, listInternalShards } from '../exchange/kinesis-exchange.js';
+import { KinesisExchange } from '../exchange/kinesis-exchange.js';
 import { streamNameOf } from '../kinesis/index.js';
 import { ExchangeNotDeployableError } from './errors.js';
 import { exchangeShardHandler } from './exchange-shard-handler.js';
+import { reportExchangeTrim } from './invocation-metrics.js';
 import type { KinesisHandler, KinesisHandlerOptions } from './kinesis-handler.js';
 
 /** Builds the handler of a stage that reads a source stream (kinesis-handler's, passed in). */
@@ -25,8 +26,9 @@ export type ShardHandlerFactory = (
  *                                  ExchangeWriter into the internal stream, then commit
  * event from the internal stream → stage 2 for its internal shard (exchangeShardHandler)
  * ```
- * The internal stream's open shards are listed once per container: they are the exchange's
- * partitions, so the internal stream must not be resharded while the query runs.
+ * Rows reach the internal shard holding their bucket's hash key, so the internal stream can be
+ * split or merged while the query runs: stage 1's markers follow the open shards, and a child
+ * shard's stage 2 adopts what its parents left (docs/architecture.md, "Resharding the internal stream").
  */
 export function twoStageHandler(
   staged: StagedQuery,
@@ -36,24 +38,17 @@ export function twoStageHandler(
   const spec = staged.exchange!;
   const stream = options.exchangeStream;
   if (stream === undefined) throw new ExchangeNotDeployableError(staged.query.name, explain(staged.query));
-  let listing: Promise<KinesisExchange> | undefined;
-  let transport: KinesisExchange | undefined;
-  const ready = async (): Promise<KinesisExchange> => {
-    listing ??= listInternalShards(options.clients.kinesis, stream).then(
-      (shards) => new KinesisExchange({ client: options.clients.kinesis, stream, shards }),
-    );
-    try {
-      transport = await listing;
-    } catch (error) {
-      listing = undefined; // list again on the next invocation
-      throw error;
-    }
-    return transport;
-  };
+  // One per container: it keeps the internal stream's open shards (for markers) between invocations.
+  const transport = new KinesisExchange({
+    client: options.clients.kinesis,
+    stream,
+    onTrimmed: (read) => reportExchangeTrim({ query: staged.query.name, ...read }, false, options),
+  });
+  const ready = async (): Promise<KinesisExchange> => transport;
   const stage1 = shardHandler(
     staged.stages[0]!.query,
     options,
-    (shardId) => new ExchangeWriter({ spec, transport: transport!, origin: shardId }),
+    (shardId) => new ExchangeWriter({ spec, transport, origin: shardId }),
   );
   const stage2 = exchangeShardHandler(staged, options, ready);
   const internal = streamNameOf(stream);
@@ -61,7 +56,6 @@ export function twoStageHandler(
     const first = event.Records[0];
     if (first === undefined) return { batchItemFailures: [] };
     if (streamNameOf(first.eventSourceARN) === internal) return stage2(event, context);
-    await ready();
     return stage1(event, context);
   };
 }

@@ -1,23 +1,14 @@
 import { type KinesisClient, ListShardsCommand, type Shard } from '@aws-sdk/client-kinesis';
+import type { ShardLineage, StreamShards } from '../../reshard/lineage.js';
 import { KinesisRequestError } from '../kinesis/errors.js';
 
-/** An inclusive range of 128-bit partition hashes. */
-export interface HashRange {
-  readonly start: bigint;
-  readonly end: bigint;
-}
-
-/** A shard's place in the stream's lineage: its parents and the hash range it owns. */
-export interface ShardLineage {
-  readonly shardId: string;
-  readonly parents: readonly string[];
-  readonly hashRange: HashRange;
-  /** True once the shard was split or merged (it has an ending sequence number). */
-  readonly closed?: boolean;
-}
-
-/** Every shard ListShards still reports (closed ones until they pass the retention period). */
-export type StreamShards = ReadonlyMap<string, ShardLineage>;
+export {
+  childrenOf,
+  type HashRange,
+  intersect,
+  type ShardLineage,
+  type StreamShards,
+} from '../../reshard/lineage.js';
 
 /** Reads the lineage of every shard of the stream with ListShards (paged). */
 export async function streamShards(client: KinesisClient, streamName: string): Promise<StreamShards> {
@@ -68,19 +59,4 @@ export async function shardLineage(
     throw new KinesisRequestError('ListShards', new Error(`shard ${shardId} is not in stream ${streamName}`));
   }
   return shard;
-}
-
-/** The shards that name `shardId` as a parent. */
-export function childrenOf(shards: StreamShards, shardId: string): ShardLineage[] {
-  return [...shards.values()].filter((shard) => shard.parents.includes(shardId));
-}
-
-/** The overlap of two hash ranges, or `undefined` when they are disjoint. */
-export function intersect(a: HashRange, b: HashRange): HashRange | undefined {
-  // Math.max/min do not take bigints.
-  let start = a.start;
-  if (b.start > start) start = b.start;
-  let end = a.end;
-  if (b.end < end) end = b.end;
-  return start <= end ? { start, end } : undefined;
 }

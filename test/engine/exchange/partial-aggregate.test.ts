@@ -61,7 +61,7 @@ describe('stage-1 partial aggregation', () => {
     clicks.addDataTo('shard-0', ...many);
     clicks.addDataTo('shard-1', ...many.slice(0, 10));
     await test.processAllAvailable();
-    const records = test.exchange!.records(0);
+    const records = test.exchange!.records('exchange-0');
     const carried = records.flatMap((r) => (r.kind === 'rows' ? r.rows : []));
     expect(carried).toHaveLength(3 + 3);
     expect(records.filter((r) => r.kind === 'marker').map((r) => r.maxEventTimeMs)).toEqual([s(49), s(9)]);

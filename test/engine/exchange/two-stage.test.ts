@@ -123,14 +123,14 @@ describe('two-stage queries in the test kit (events keyed by user, counted per c
       { user: 'u1', campaign: 'a', cost: 1, ts: 0 },
     );
     expect(await test.processAllAvailable()).toEqual([{ campaign: 'a', n: 2 }]);
-    const before = test.exchange!.records(0).length;
+    const before = test.exchange!.records('exchange-0').length;
     await test.replayLastBatch(); // replays the stage-2 batch: same output
     expect(test.lastOutput()).toEqual([{ campaign: 'a', n: 2 }]);
     // Now replay stage 1's batch: it re-puts its records and marker into the exchange.
     test.checkpointsOf('shard-0').reopenLastBatch();
     test.stop();
     await test.runOneBatch('shard-0');
-    expect(test.exchange!.records(0).length).toBe(before * 2);
+    expect(test.exchange!.records('exchange-0').length).toBe(before * 2);
     expect(await test.processAllAvailable()).toEqual([]); // nothing new for stage 2
     clicks.addDataTo('shard-0', { user: 'u2', campaign: 'a', cost: 1, ts: 0 });
     expect(await test.processAllAvailable()).toEqual([{ campaign: 'a', n: 3 }]);

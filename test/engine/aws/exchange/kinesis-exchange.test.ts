@@ -7,10 +7,13 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KinesisExchange, listInternalShards } from '../../../../engine/aws/exchange/index.js';
+import { bucketHashKey, bucketOfKey } from '../../../../engine/exchange/buckets.js';
 import {
   type ExchangeRecord,
   ExchangeWriter,
   encodeExchangeRecord,
+  type MarkerRecord,
+  type RowsRecord,
 } from '../../../../engine/exchange/index.js';
 import { approxCountDistinct, count, planStages, type Row, sum, window } from '../../../../engine/index.js';
 import { MemoryStream, SimulatedCrash, StreamTest } from '../../../../engine/testkit/index.js';
@@ -42,11 +45,7 @@ async function internalStream(name: string, shards: number): Promise<KinesisExch
     if (described.StreamDescription?.StreamStatus === 'ACTIVE') break;
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
-  return new KinesisExchange({
-    client: kinesis,
-    stream: name,
-    shards: await listInternalShards(kinesis, name),
-  });
+  return new KinesisExchange({ client: kinesis, stream: name });
 }
 
 /**
@@ -83,49 +82,52 @@ function flakyClient(real: KinesisClient, failures: number, all = false) {
 }
 
 describe('KinesisExchange on kinesalite', () => {
-  it('routes records to their internal shard by explicit hash key and reads them back, byte arrays included', async () => {
+  it('routes rows records by their bucket hash key, puts markers to every open shard, and reads them back, byte arrays included', async () => {
     const exchange = await internalStream('route', 3);
-    expect(exchange.partitionCount).toBe(3);
+    const shards = await listInternalShards(kinesis, 'route');
     const sketch = new Uint8Array([0, 7, 255, 3]);
+    // Bucket 128's hash key (2^127 + 2^119) lies in the second third of the hash space.
+    expect(bucketHashKey(128)).toBe((1n << 127n) + (1n << 119n));
     const rows: ExchangeRecord = {
-      v: 1,
+      v: 2,
       kind: 'rows',
       origin: 'shardId-000000000001',
       batchId: 4,
+      bucket: 128,
       index: 0,
       rows: [{ campaign: 'a', __sluicePartial: { v: 1, a: [2, sketch], n: 2 } }],
     };
-    const marker: ExchangeRecord = {
-      v: 1,
+    const marker: MarkerRecord = {
+      v: 2,
       kind: 'marker',
       origin: 'shardId-000000000001',
       batchId: 4,
       maxEventTimeMs: 9,
     };
-    await exchange.put(1, [rows]);
-    await exchange.put(1, [marker]);
-    await exchange.put(2, [marker]);
-    const read = await exchange.read(1, undefined);
+    await exchange.put([rows]);
+    await exchange.putMarker(marker);
+    const [first, second, third] = shards.map((shard) => shard.shardId) as [string, string, string];
+    const read = await exchange.read(second, undefined);
     expect(read.map((r) => r.record)).toEqual([rows, marker]);
     const partial = (read[0]!.record as unknown as { rows: Row[] }).rows[0]!.__sluicePartial as {
       a: unknown[];
     };
     expect(partial.a[1]).toBeInstanceOf(Uint8Array);
-    expect(await exchange.read(0, undefined)).toEqual([]);
-    expect((await exchange.read(2, undefined)).map((r) => r.record)).toEqual([marker]);
+    expect((await exchange.read(first, undefined)).map((r) => r.record)).toEqual([marker]);
+    expect((await exchange.read(third, undefined)).map((r) => r.record)).toEqual([marker]);
     // (after, upTo] by sequence number.
-    expect((await exchange.read(1, read[0]!.position)).map((r) => r.record)).toEqual([marker]);
-    expect((await exchange.read(1, undefined, read[0]!.position)).map((r) => r.record)).toEqual([rows]);
+    expect((await exchange.read(second, read[0]!.position)).map((r) => r.record)).toEqual([marker]);
+    expect((await exchange.read(second, undefined, read[0]!.position)).map((r) => r.record)).toEqual([rows]);
+    // The partitions are the shards, with their hash ranges.
+    const lineage = await exchange.partitions();
+    expect([...lineage.keys()].sort()).toEqual([first, second, third].sort());
+    expect(lineage.get(second)!.hashRange.start).toBe(BigInt(shards[1]!.startingHashKey));
   });
 
   it('packs rows into as few records as fit under 1 MiB and splits PutRecords at 5 MiB', async () => {
     const base = await internalStream('pack', 1);
     const { client, calls } = flakyClient(kinesis, 0);
-    const exchange = new KinesisExchange({
-      client,
-      stream: 'pack',
-      shards: await listInternalShards(kinesis, 'pack'),
-    });
+    const exchange = new KinesisExchange({ client, stream: 'pack' });
     const clicks = new MemoryStream<{ user: string; id: string; blob: string }>('clicks');
     const query = clicks
       .toStream({ partitionKey: 'user' })
@@ -138,11 +140,14 @@ describe('KinesisExchange on kinesalite', () => {
       transport: exchange,
       origin: 's0',
     });
-    // 30 rows of ~300 KB: 3 fit in a record, so 10 records (~9 MiB): two PutRecords calls.
+    // 30 rows of ~300 KB in one bucket: 3 fit in a record, so 10 records (~9 MiB): two PutRecords calls.
     const blob = 'x'.repeat(300 * 1024);
-    const rows = Array.from({ length: 30 }, (_, i) => ({ user: `u${i}`, id: `i${i}`, blob }));
+    const ids = Array.from({ length: 20_000 }, (_, i) => `i${i}`).filter(
+      (id) => bucketOfKey(JSON.stringify([id])) === 7,
+    );
+    const rows = ids.slice(0, 30).map((id, i) => ({ user: `u${i}`, id, blob }));
     await writer.addBatch(0, rows, { batch: {} as never, deadLetters: [] });
-    const read = await base.read(0, undefined);
+    const read = await base.read((await listInternalShards(kinesis, 'pack'))[0]!.shardId, undefined);
     const data = read.filter((r) => r.record.kind === 'rows');
     expect(data.map((r) => (r.record as unknown as { rows: Row[] }).rows.length)).toEqual(Array(10).fill(3));
     for (const r of data) expect(encodeExchangeRecord(r.record).byteLength).toBeLessThanOrEqual(1024 * 1024);
@@ -153,21 +158,17 @@ describe('KinesisExchange on kinesalite', () => {
   it('retries the entries of a partially failed PutRecords until every one is acknowledged, once each', async () => {
     await internalStream('flaky', 2);
     const { client, calls } = flakyClient(kinesis, 2);
-    const exchange = new KinesisExchange({
-      client,
-      stream: 'flaky',
-      shards: await listInternalShards(kinesis, 'flaky'),
-      backoffMs: () => 1,
-    });
-    const records: ExchangeRecord[] = Array.from({ length: 8 }, (_, index) => ({
-      v: 1,
+    const exchange = new KinesisExchange({ client, stream: 'flaky', backoffMs: () => 1 });
+    const records: RowsRecord[] = Array.from({ length: 8 }, (_, index) => ({
+      v: 2,
       kind: 'rows',
       origin: 's0',
       batchId: 0,
+      bucket: 3,
       index,
       rows: [{ n: index }],
     }));
-    await exchange.put(0, records);
+    await exchange.put(records);
     expect(calls).toEqual([8, 4, 2]);
     const stored = await readWholeShard(
       kinesis,
@@ -181,17 +182,19 @@ describe('KinesisExchange on kinesalite', () => {
   it('gives up with SLUICE_EXCHANGE_PUT_FAILED when entries keep failing', async () => {
     await internalStream('stuck', 1);
     const { client, calls } = flakyClient(kinesis, 100, true);
-    const exchange = new KinesisExchange({
-      client,
-      stream: 'stuck',
-      shards: await listInternalShards(kinesis, 'stuck'),
-      putAttempts: 3,
-      backoffMs: () => 1,
-    });
-    const record: ExchangeRecord = { v: 1, kind: 'marker', origin: 's0', batchId: 0 };
-    await expect(exchange.put(0, [record, record, record, record])).rejects.toMatchObject({
+    const exchange = new KinesisExchange({ client, stream: 'stuck', putAttempts: 3, backoffMs: () => 1 });
+    const record: RowsRecord = {
+      v: 2,
+      kind: 'rows',
+      origin: 's0',
+      batchId: 0,
+      bucket: 0,
+      index: 0,
+      rows: [],
+    };
+    await expect(exchange.put([record, record, record, record])).rejects.toMatchObject({
       code: 'SLUICE_EXCHANGE_PUT_FAILED',
-      context: { partition: 0, failed: 4, attempts: 3 },
+      context: { failed: 4, attempts: 3 },
     });
     expect(calls).toEqual([4, 4, 4]);
   });
@@ -209,7 +212,9 @@ describe('KinesisExchange on kinesalite', () => {
       .build();
     const sources = ['s0', 's1', 's2', 's3'];
     const test = new StreamTest(query, [clicks], { partitions: sources, exchangeTransport: exchange });
-    expect(test.exchangePartitionIds).toEqual(['exchange-0', 'exchange-1']);
+    const [internal0, internal1] = (await listInternalShards(kinesis, 'two-stage')).map(
+      (shard) => shard.shardId,
+    ) as [string, string];
     const sent: { user: string; campaign: string; ts: number }[] = [];
     const add = (source: number, n: number, seed: number) => {
       const rows = Array.from({ length: n }, (_, i) => ({
@@ -226,7 +231,7 @@ describe('KinesisExchange on kinesalite', () => {
     // Stage 1 crashes after its puts (records and markers are in the stream) but before its commit.
     test.crashAfter('addBatch');
     await expect(test.runOneBatch('s1')).rejects.toBeInstanceOf(SimulatedCrash);
-    await test.runOneBatch('exchange-0'); // applies s1's batch from the stream already
+    await test.runOneBatch(internal0); // applies s1's batch from the stream already
     await test.runOneBatch('s1'); // the replay re-puts identical records and marker
     add(2, 30, 3);
     add(3, 5, 4);
@@ -235,9 +240,9 @@ describe('KinesisExchange on kinesalite', () => {
     test.checkpointsOf('s2').reopenLastBatch();
     test.stop();
     await test.runOneBatch('s2');
-    test.checkpointsOf('exchange-1').reopenLastBatch();
+    test.checkpointsOf(internal1).reopenLastBatch();
     test.stop();
-    await test.runOneBatch('exchange-1');
+    await test.runOneBatch(internal1);
     add(0, 10, 5);
     await test.processAllAvailable();
 
@@ -253,7 +258,7 @@ describe('KinesisExchange on kinesalite', () => {
       new Map(table.map((row) => [`${(row.window as { start: number }).start}/${row.campaign}`, row.n])),
     ).toEqual(expected);
     // The reader's offsets are Kinesis sequence numbers, stored in stage 2's checkpoint.
-    const committed = (await test.checkpointsOf('exchange-0').load())!.committed!;
+    const committed = (await test.checkpointsOf(internal0).load())!.committed!;
     expect((committed.endOffsets['per-campaign.exchange'] as { pos: string }).pos).toMatch(/^\d{20,}$/);
   });
 });

@@ -1,15 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import {
-  adoptParentState,
-  StateAdoptionError,
-} from '../../../../engine/aws/resharding/adopt-parent-state.js';
 import { hashKeyOf } from '../../../../engine/aws/resharding/hash-key.js';
-import { retireAncestors } from '../../../../engine/aws/resharding/retire-ancestors.js';
 import type { ShardLineage, StreamShards } from '../../../../engine/aws/resharding/shard-lineage.js';
 import type { CommittedBatch } from '../../../../engine/checkpoint/checkpoint-store.js';
 import { MemoryCheckpointStore } from '../../../../engine/checkpoint/memory-checkpoint-store.js';
 import { count, MemoryStateStore, readStream, window } from '../../../../engine/index.js';
+import { adoptParentState, StateAdoptionError } from '../../../../engine/reshard/adopt-parent-state.js';
+import { retireAncestors } from '../../../../engine/reshard/retire-ancestors.js';
 import { stateNamespace } from '../../../../engine/runtime/batch-runner.js';
 import { compileQuery } from '../../../../engine/runtime/compile.js';
 import { ChangelogStateStore } from '../../../../engine/state/changelog/changelog-state-store.js';

@@ -1,17 +1,18 @@
-import type { QueryDefinition } from '../../api/writer.js';
+import type { QueryDefinition } from '../api/writer.js';
 import type {
   CheckpointStore,
   CommittedBatch,
   PlannedBatch,
   WatermarkState,
-} from '../../checkpoint/checkpoint-store.js';
-import { inheritFloors } from '../../reshard/watermark-floors.js';
-import { stateNamespace } from '../../runtime/batch-runner.js';
-import type { PhysicalPlan } from '../../runtime/compile.js';
-import type { StateStore, StateWrite } from '../../state/state-store.js';
-import { hashKeyOf } from './hash-key.js';
+} from '../checkpoint/checkpoint-store.js';
+import { stateNamespace } from '../runtime/batch-runner.js';
+import type { PhysicalPlan } from '../runtime/compile.js';
+import type { StatefulOperator } from '../runtime/operator.js';
+import type { StateEntry, StateStore, StateWrite } from '../state/state-store.js';
+import type { StreamShards } from './lineage.js';
 import { type Contributor, findContributors, StateAdoptionError } from './lineage-walk.js';
-import type { StreamShards } from './shard-lineage.js';
+import { partitionHashOf } from './partition-hash.js';
+import { inheritFloors } from './watermark-floors.js';
 
 export { StateAdoptionError } from './lineage-walk.js';
 
@@ -30,6 +31,12 @@ export interface AdoptionInput {
   readonly checkpointsOf: (shardId: string) => CheckpointStore;
   /** Replays an ancestor's pending batch (see `findContributors`). */
   readonly finishPending?: (shardId: string, pending: PlannedBatch) => Promise<void>;
+  /**
+   * The 128-bit hash that placed a state entry's rows in its shard. Default: the MD5 of the
+   * operator's partition-key value (how Kinesis places a source record); stage 2 of an exchange
+   * hashes the entry's routing key instead (`exchangeStateHash`).
+   */
+  readonly hashOf?: (operator: StatefulOperator, key: string, entry: StateEntry) => bigint;
 }
 
 /** What a child took over: its starting commit and the ancestors it took it from. */
@@ -71,14 +78,7 @@ export async function adoptParentState(input: AdoptionInput): Promise<Adoption |
       adopted.set(operator.operatorId, writes);
       const namespace = stateNamespace(input.query.name, operator.operatorId, shardId);
       for (const [key, entry] of await input.stateStore.entries(namespace, committed.batchId + 1)) {
-        const partitionKey = operator.partitionKeyOf(entry);
-        if (partitionKey === undefined) {
-          throw new StateAdoptionError(
-            `Shard ${input.shardId} cannot adopt state of ${operator.operatorId} from ${shardId}: the partition key of state key ${key} is unknown. Declare the partition-key column with readStream(..., { partitionKey: '<column>' }) and group by it.`,
-            { shardId: input.shardId, operator: operator.operatorId, key },
-          );
-        }
-        const hash = hashKeyOf(partitionKey);
+        const hash = (input.hashOf ?? partitionKeyHash(input.shardId, shardId))(operator, key, entry);
         if (hash >= range.start && hash <= range.end) writes.push({ key, entry, base: undefined });
       }
     }
@@ -148,5 +148,19 @@ function minimumWatermark(states: readonly WatermarkState[]): WatermarkState {
     globalMs: Math.min(...states.map((state) => state.globalMs)),
     operatorsMs: runs.size === 1 ? operatorsMs : {},
     ...(runs.size === 1 && runId !== undefined ? { runId } : {}),
+  };
+}
+
+/** The default hash of a state entry: the MD5 of its partition-key value, as Kinesis places a record. */
+function partitionKeyHash(child: string, ancestor: string) {
+  return (operator: StatefulOperator, key: string, entry: StateEntry): bigint => {
+    const partitionKey = operator.partitionKeyOf(entry);
+    if (partitionKey === undefined) {
+      throw new StateAdoptionError(
+        `Shard ${child} cannot adopt state of ${operator.operatorId} from ${ancestor}: the partition key of state key ${key} is unknown. Declare the partition-key column with readStream(..., { partitionKey: '<column>' }) and group by it.`,
+        { shardId: child, operator: operator.operatorId, key },
+      );
+    }
+    return partitionHashOf(partitionKey);
   };
 }

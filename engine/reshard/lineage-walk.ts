@@ -3,9 +3,9 @@ import type {
   CheckpointStore,
   CommittedBatch,
   PlannedBatch,
-} from '../../checkpoint/checkpoint-store.js';
-import { SluiceError } from '../../errors.js';
-import { type HashRange, intersect, type StreamShards } from './shard-lineage.js';
+} from '../checkpoint/checkpoint-store.js';
+import { SluiceError } from '../errors.js';
+import { type HashRange, intersect, type StreamShards } from './lineage.js';
 
 /** A child shard cannot adopt its parents' state yet, or at all. */
 export class StateAdoptionError extends SluiceError {

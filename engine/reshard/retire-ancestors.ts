@@ -1,10 +1,10 @@
-import type { QueryDefinition } from '../../api/writer.js';
-import type { CheckpointStore } from '../../checkpoint/checkpoint-store.js';
-import { stateNamespace } from '../../runtime/batch-runner.js';
-import type { PhysicalPlan } from '../../runtime/compile.js';
-import type { StateStore } from '../../state/state-store.js';
+import type { QueryDefinition } from '../api/writer.js';
+import type { CheckpointStore } from '../checkpoint/checkpoint-store.js';
+import { stateNamespace } from '../runtime/batch-runner.js';
+import type { PhysicalPlan } from '../runtime/compile.js';
+import type { StateStore } from '../state/state-store.js';
+import { childrenOf, type StreamShards } from './lineage.js';
 import type { Contributor } from './lineage-walk.js';
-import { childrenOf, type StreamShards } from './shard-lineage.js';
 
 export interface RetireInput {
   readonly query: QueryDefinition;
