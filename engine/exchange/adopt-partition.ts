@@ -53,18 +53,33 @@ export async function adoptExchangePartition(input: ExchangeAdoptionInput): Prom
     hashOf: (operator, key) => hashOf(operator, key),
   });
   const offset = await inheritedOffset(input, child.hashRange, child.parents);
-  const committed: CommittedBatch = adoption?.committed ?? {
+  const committed: CommittedBatch = adoption?.committed ?? (await emptyAdoption(input, child.parents));
+  return {
+    contributors: adoption?.contributors ?? [],
+    committed: { ...committed, endOffsets: { [input.spec.name]: offset } },
+  };
+}
+
+/**
+ * The adopted commit when no ancestor committed state (their rows all still wait, in the tails): no
+ * state, but a commit all the same, sealed as an empty version on a commit-versioned store.
+ */
+async function emptyAdoption(
+  input: ExchangeAdoptionInput,
+  parents: readonly string[],
+): Promise<CommittedBatch> {
+  const versioning = input.stateStore.versioning;
+  await versioning?.open(input.partition, undefined, ADOPTION_BATCH_ID);
+  const stateVersion = await versioning?.seal(input.partition, ADOPTION_BATCH_ID);
+  return {
     batchId: ADOPTION_BATCH_ID,
     endOffsets: {},
     batchTimestampMs: 0,
     batchWatermarkMs: 0,
     watermark: { globalMs: 0, operatorsMs: {} },
     stateRows: {},
-    parents: [...child.parents],
-  };
-  return {
-    contributors: adoption?.contributors ?? [],
-    committed: { ...committed, endOffsets: { [input.spec.name]: offset } },
+    ...(stateVersion === undefined ? {} : { stateVersion }),
+    parents: [...parents],
   };
 }
 

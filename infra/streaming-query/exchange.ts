@@ -26,8 +26,8 @@ export function needsExchange(query: QueryDefinition | undefined): boolean {
 
 /**
  * The internal stream of a two-stage query: provisioned and encrypted with the AWS-managed key.
- * Its shards are the exchange's partitions, listed once per function container, so it must not
- * reshard on its own, which rules out on-demand mode.
+ * It can be resharded while the query runs (rows are routed by hash bucket, and a child shard's
+ * stage 2 takes over from its parents); a new `exchangeShardCount` updates the stream in place.
  */
 export function createExchangeStream(
   scope: Construct,

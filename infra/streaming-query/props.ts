@@ -106,8 +106,9 @@ export interface StreamingQueryProps {
    */
   readonly query?: QueryDefinition;
   /**
-   * Shards of the internal stream of a two-stage query: stage 2's parallelism. Provisioned, fixed
-   * (its shards are the exchange's partitions). @default {@link DEFAULT_EXCHANGE_SHARD_COUNT} (2)
+   * Shards of the internal stream of a two-stage query: stage 2's parallelism. Provisioned; it
+   * can be changed (or the stream resharded by hand) while the query runs, and powers of two up to
+   * 256 spread the exchange's 256 hash buckets evenly. @default {@link DEFAULT_EXCHANGE_SHARD_COUNT} (2)
    */
   readonly exchangeShardCount?: number;
 

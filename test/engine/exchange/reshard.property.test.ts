@@ -28,6 +28,8 @@ const USERS = ['u0', 'u1', 'u2', 'u3', 'u4', 'u5'];
 const sourceOf = (user: string) => SOURCES[USERS.indexOf(user) % SOURCES.length]!;
 const PHASES: readonly BatchPhase[] = ['walCommit', 'getBatch', 'addBatch', 'commitState', 'commitOffsets'];
 const MAX_OPEN = 5;
+/** The in-memory store, or the S3 changelog store's engine over in-memory objects (versioned commits). */
+const STATE = fc.constantFrom('memory' as const, 'changelog' as const);
 
 interface Click {
   user: string;
@@ -170,13 +172,18 @@ async function survive(test: StreamTest, body: () => Promise<unknown>): Promise<
   test.crashAfter(undefined);
 }
 
-async function run(makeQuery: (clicks: MemoryStream<Click>) => QueryDefinition, steps: readonly Step[]) {
+async function run(
+  makeQuery: (clicks: MemoryStream<Click>) => QueryDefinition,
+  steps: readonly Step[],
+  state: 'memory' | 'changelog',
+) {
   const clicks = new MemoryStream<Click>('clicks');
   const memory = new MemoryExchange(2);
   const exchange = new HookedExchange(memory);
   const test = new StreamTest(makeQuery(clicks), [clicks], {
     partitions: SOURCES,
     exchangeTransport: exchange,
+    state,
   });
   for (const step of steps) {
     switch (step.kind) {
@@ -240,16 +247,20 @@ describe('two-stage queries while the exchange is split and merged: any schedule
         .outputMode('update')
         .build();
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }), async (steps) => {
-        const { test } = await run(query, steps);
-        const expected = new Map<string, { n: number; cost: number }>();
-        for (const click of sent(steps)) {
-          const before = expected.get(click.campaign) ?? { n: 0, cost: 0 };
-          expected.set(click.campaign, { n: before.n + 1, cost: before.cost + click.cost });
-        }
-        const table = test.sink.latestByKey((row: Row) => String(row.campaign));
-        expect(new Map(table.map((row) => [row.campaign, { n: row.n, cost: row.cost }]))).toEqual(expected);
-      }),
+      fc.asyncProperty(
+        fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }),
+        STATE,
+        async (steps, state) => {
+          const { test } = await run(query, steps, state);
+          const expected = new Map<string, { n: number; cost: number }>();
+          for (const click of sent(steps)) {
+            const before = expected.get(click.campaign) ?? { n: 0, cost: 0 };
+            expected.set(click.campaign, { n: before.n + 1, cost: before.cost + click.cost });
+          }
+          const table = test.sink.latestByKey((row: Row) => String(row.campaign));
+          expect(new Map(table.map((row) => [row.campaign, { n: row.n, cost: row.cost }]))).toEqual(expected);
+        },
+      ),
       options(),
     );
   });
@@ -263,11 +274,15 @@ describe('two-stage queries while the exchange is split and merged: any schedule
         .outputMode('append')
         .build();
     await fc.assert(
-      fc.asyncProperty(fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }), async (steps) => {
-        const { test } = await run(query, steps);
-        const ids = test.allOutput().map((row) => row.id as string);
-        expect([...ids].sort()).toEqual([...new Set(sent(steps).map((click) => click.id))].sort());
-      }),
+      fc.asyncProperty(
+        fc.array(stepArbitrary, { minLength: 1, maxLength: 40 }),
+        STATE,
+        async (steps, state) => {
+          const { test } = await run(query, steps, state);
+          const ids = test.allOutput().map((row) => row.id as string);
+          expect([...ids].sort()).toEqual([...new Set(sent(steps).map((click) => click.id))].sort());
+        },
+      ),
       options(),
     );
   });
