@@ -238,7 +238,7 @@ export class StreamingQuery extends Construct {
       this.stageTwoErrorsAlarm = stageTwo.errorsAlarm;
     }
 
-    this.addLifecycleRules(props);
+    this.addLifecycleRules(props, twoStage ? [`${prefix}/${sourceStage}`] : []);
 
     const alarms = createAlarms(this, {
       query,
@@ -322,7 +322,7 @@ export class StreamingQuery extends Construct {
    * Lifecycle filters take literal prefixes (no `PREFIX/*\/_dead/`), so each query adds rules for
    * its own prefixes; an imported bucket cannot take rules from here, which a warning says.
    */
-  private addLifecycleRules(props: StreamingQueryProps): void {
+  private addLifecycleRules(props: StreamingQueryProps, stageOnePrefixes: readonly string[]): void {
     const bucket = this.bucket;
     if (!(bucket instanceof Bucket)) {
       Validations.of(this).addWarning(
@@ -341,6 +341,24 @@ export class StreamingQuery extends Construct {
     expire('dead', props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION);
     expire('late', props.lateRowsExpiration ?? defaults.DEFAULT_LATE_ROWS_EXPIRATION);
     expire('progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION);
+    // Stage 1 of a two-stage query (`PREFIX/QUERY.stage-1/`) keeps dead letters, the manifests that
+    // list them (only batches with dead letters have one, so they expire together) and progress.
+    for (const [i, stagePrefix] of stageOnePrefixes.entries()) {
+      const name = i === 0 ? 'stage-1' : `stage-1-${i + 1}`;
+      const deadAfter = props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION;
+      for (const [suffix, after] of [
+        ['dead', deadAfter],
+        ['manifest', deadAfter],
+        ['progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION],
+      ] as const) {
+        bucket.addLifecycleRule({
+          id: `${this.queryName}-${name}-${suffix}`,
+          prefix: `${stagePrefix}/_${suffix}/`,
+          expiration: after,
+          noncurrentVersionExpiration: after,
+        });
+      }
+    }
     // S3 state: the store deletes what no commit names any more (at each snapshot); in a versioned
     // bucket those deletes leave noncurrent versions and delete markers, which this rule removes.
     // No expiration of current objects: a snapshot is live however old it is.

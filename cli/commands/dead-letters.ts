@@ -5,6 +5,7 @@ interface DeadLetterFlags extends TargetFlags {
   readonly batch?: string;
   readonly reason?: string;
   readonly shard?: string;
+  readonly stage?: string;
 }
 
 interface ListFlags extends DeadLetterFlags {
@@ -18,13 +19,14 @@ interface ReplayFlags extends DeadLetterFlags {
 
 const FILTER_HELP =
   'Filters combine: --batch takes ids and ranges (12, 3-7, 1,4,9-12), --reason a case-insensitive ' +
-  'regular expression, --shard a shard id.';
+  "regular expression, --shard a shard id, --stage a two-stage query's stage (1 or 2).";
 
 function addFilters(command: Command): Command {
   return command
     .option('--batch <ids>', 'only these batches, e.g. 12 or 3-7 or 1,4,9-12')
     .option('--reason <regex>', 'only letters whose reason matches (case-insensitive)')
-    .option('--shard <id>', 'only letters of this shard');
+    .option('--shard <id>', 'only letters of this shard')
+    .option('--stage <stage>', "a two-stage query's stage: 1 (before the exchange, source records) or 2");
 }
 
 /** `sluice dead-letters <query>` and `sluice replay-dead-letters <query>` */
@@ -36,7 +38,8 @@ export function registerDeadLetters(program: Command): void {
       'Read the dead letters of the batches a query committed — records it could not process, with the ' +
         'reason, the shard, the sequence number, the partition key and the original bytes — and print them. ' +
         '--format json/jsonl export them whole (data in base64); --format records prints each original ' +
-        `record as one line, ready to fix and push again. ${FILTER_HELP}`,
+        'record as one line, ready to fix and push again. A two-stage query shows both stages (stage 1 keeps ' +
+        `its letters under <query>.stage-1), each letter naming its stage. ${FILTER_HELP}`,
     )
     .argument('<query>', 'query name, e.g. page-views')
     .addOption(
@@ -86,7 +89,9 @@ export function registerDeadLetters(program: Command): void {
         'the cause is fixed (a new deploy, a corrected producer): the batches that set them aside are not ' +
         'touched, so exactly-once of everything committed holds. Letters sent are recorded under ' +
         '_dead/_replayed/ and not sent twice unless --again. Letters an operator rejected after decoding ' +
-        `kept no bytes and are skipped. ${FILTER_HELP}`,
+        'kept no bytes and are skipped. A two-stage query: stage-1 letters go back to the source stream (never ' +
+        'the internal one); stage-2 letters are exchange rows, not source records, and are never sent (export them). ' +
+        FILTER_HELP,
     )
     .argument('<query>', 'query name, e.g. page-views')
     .option('-n, --dry-run', 'show what would be replayed, send nothing')

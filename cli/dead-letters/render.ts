@@ -1,6 +1,5 @@
-import type { StoredDeadLetter } from '../../engine/aws/s3/dead-letter-format.js';
 import { formatCsv, formatTable } from '../query/format.js';
-import { recordBytes } from './select.js';
+import { recordBytes, type StagedDeadLetter } from './select.js';
 
 /** Output formats of `sluice dead-letters`: `sluice query`'s, plus `records` (the original bytes). */
 export const DEAD_LETTER_FORMATS = ['table', 'json', 'jsonl', 'csv', 'records'] as const;
@@ -29,7 +28,11 @@ const COLUMNS = [
  * push` again (letters without bytes, or whose bytes hold a line break, are left out and counted
  * by the caller through {@link unprintableRecords}).
  */
-export function renderDeadLetters(format: DeadLetterFormat, letters: readonly StoredDeadLetter[]): string {
+export function renderDeadLetters(format: DeadLetterFormat, letters: readonly StagedDeadLetter[]): string {
+  // A two-stage query's letters name their stage (`stage-1`, `stage-2`) in a first column.
+  const columns: string[] = letters.some((letter) => letter.stage !== undefined)
+    ? ['stage', ...COLUMNS]
+    : [...COLUMNS];
   switch (format) {
     case 'json':
       return `${JSON.stringify(letters, null, 2)}\n`;
@@ -44,12 +47,12 @@ export function renderDeadLetters(format: DeadLetterFormat, letters: readonly St
         .join('');
     case 'csv':
       return formatCsv(
-        COLUMNS.map((name) => ({ name, type: 'json' })),
+        columns.map((name) => ({ name, type: 'json' })),
         letters.map((letter) => ({ ...fields(letter), data: letter.data ?? null })),
       );
     case 'table':
       return formatTable(
-        [...COLUMNS],
+        columns,
         letters.map((letter) => ({
           ...fields(letter),
           reason: shorten(letter.reason, TABLE_REASON_CHARS),
@@ -60,12 +63,13 @@ export function renderDeadLetters(format: DeadLetterFormat, letters: readonly St
 }
 
 /** Letters `records` cannot print: no bytes kept, or bytes that are not one line of text. */
-export function unprintableRecords(letters: readonly StoredDeadLetter[]): number {
+export function unprintableRecords(letters: readonly StagedDeadLetter[]): number {
   return letters.filter((letter) => recordText(letter) === undefined).length;
 }
 
-function fields(letter: StoredDeadLetter): Record<string, unknown> {
+function fields(letter: StagedDeadLetter): Record<string, unknown> {
   return {
+    stage: letter.stage ?? null,
     batch: letter.batchId,
     shard: letter.shard,
     position: letter.position ?? null,
@@ -76,14 +80,14 @@ function fields(letter: StoredDeadLetter): Record<string, unknown> {
   };
 }
 
-function recordText(letter: StoredDeadLetter): string | undefined {
+function recordText(letter: StagedDeadLetter): string | undefined {
   const bytes = recordBytes(letter);
   if (bytes === undefined) return undefined;
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   return /[\r\n]/.test(text) ? undefined : text;
 }
 
-function preview(letter: StoredDeadLetter): string | null {
+function preview(letter: StagedDeadLetter): string | null {
   const bytes = recordBytes(letter);
   if (bytes === undefined)
     return letter.row === undefined ? null : shorten(JSON.stringify(letter.row), TABLE_DATA_CHARS);

@@ -2,14 +2,15 @@ import { createHash } from 'node:crypto';
 import { S3RequestError } from '../../engine/aws/errors.js';
 import type { StoredDeadLetter } from '../../engine/aws/s3/dead-letter-format.js';
 import { escapePathName, padBatchId, QueryObjects, S3_LAYOUT } from '../../engine/aws/s3/index.js';
-import { CliError, MissingSettingError } from '../errors.js';
+import { CliError, InvalidOptionError, MissingSettingError } from '../errors.js';
 import { type PushStats, RecordPusher } from '../push/record-pusher.js';
 import { resolveStream } from '../push/resolve-stream.js';
 import { translateS3Error } from '../query/read-results.js';
 import { translateAwsError } from '../target/aws-errors.js';
+import { STAGE_ONE_LABEL, STAGE_TWO_LABEL, sourceStreamOf, stageName } from '../target/query-stages.js';
 import { requireBucket } from '../target/resolve.js';
 import type { QueryLocation, Target } from '../target/target.js';
-import { recordBytes } from './select.js';
+import { recordBytes, type StagedDeadLetter } from './select.js';
 
 /**
  * Where replays are recorded, below the query root: one object per dead-letter object
@@ -27,11 +28,17 @@ interface ReplayMarker {
 
 /** What a replay did (or, dry, would do). */
 export interface ReplayReport {
+  /** The stream(s) put to, comma-separated when several source streams were. */
   readonly stream?: string;
   /** Letters put back on the stream (or that would be). */
-  readonly replayed: readonly StoredDeadLetter[];
+  readonly replayed: readonly StagedDeadLetter[];
   /** Letters without record bytes (an operator rejected a decoded row): nothing to put back. */
   readonly withoutBytes: number;
+  /**
+   * Letters of a two-stage query's stage 2: exchange rows (a stage-1 partial aggregate stands for
+   * many source records, some of them already counted), never put back on any stream.
+   */
+  readonly exchangeRows: number;
   /** Letters a previous replay already put back (sent again only with `again`). */
   readonly alreadyReplayed: number;
   readonly failed: number;
@@ -52,12 +59,73 @@ export interface ReplayOptions {
  * cause was fixed: new records with new sequence numbers, so the batches that set them aside are
  * untouched and exactly-once of everything committed still holds. Letters of one partition key
  * keep their order (strict order). Successfully sent letters are recorded in replay markers.
+ *
+ * A two-stage query's letters go by stage:
+ * - **stage 1** (`stage-1`, `stage-1.<source>`): records the source stream delivered, set aside
+ *   before the exchange (undecodable, invalid, poison, too large for an exchange record), so none
+ *   of them reached stage 2. They go back to their SOURCE stream, never the internal one, and are
+ *   counted once; replay markers live under the stage's own root.
+ * - **stage 2**: rows read from the exchange, which a stage-1 partial aggregate may stand for many
+ *   source records of (and which holds no source bytes). Putting them on the source stream would
+ *   count the records again, and on the internal stream would break the exchange protocol: they
+ *   are never sent, only counted in the report (`sluice dead-letters <q> --stage 2 --format jsonl`
+ *   exports them).
  */
 export async function replayDeadLetters(
   target: Target,
   query: QueryLocation,
-  letters: readonly StoredDeadLetter[],
+  letters: readonly StagedDeadLetter[],
   options: ReplayOptions,
+): Promise<ReplayReport> {
+  const exchangeRows = letters.filter((letter) => letter.stage === STAGE_TWO_LABEL).length;
+  const groups = new Map<string | undefined, StagedDeadLetter[]>();
+  for (const letter of letters) {
+    if (letter.stage === STAGE_TWO_LABEL) continue;
+    groups.set(letter.stage, [...(groups.get(letter.stage) ?? []), letter]);
+  }
+  const sending = [...groups].filter(([, group]) => group.some((letter) => letter.data !== undefined));
+  if (options.stream !== undefined && sending.length > 1) {
+    throw new InvalidOptionError(
+      '--stream',
+      options.stream,
+      `the letters come from several source streams (${sending.map(([label]) => label).join(', ')}): replay one stage at a time with --stage`,
+    );
+  }
+  const reports: ReplayReport[] = [];
+  for (const [label, group] of groups) {
+    const location: QueryLocation = { ...query, name: stageName(query.name, label) };
+    const source = label?.slice(STAGE_ONE_LABEL.length + 1) ?? '';
+    // `<query>.stage-1.<source>` reads that source's stream (the local stack resolves the name).
+    const stream =
+      options.stream ?? (source === '' ? query.stream : (sourceStreamOf(target, source) ?? source));
+    reports.push(
+      await replayStage(target, location, group, {
+        ...options,
+        ...(stream === undefined ? {} : { stream }),
+        ...(query.exchangeStream === undefined ? {} : { internalStream: query.exchangeStream }),
+      }),
+    );
+  }
+  const streams = [
+    ...new Set(reports.flatMap((report) => (report.stream === undefined ? [] : [report.stream]))),
+  ];
+  return {
+    ...(streams.length === 0 ? {} : { stream: streams.join(', ') }),
+    replayed: reports.flatMap((report) => report.replayed),
+    withoutBytes: reports.reduce((sum, report) => sum + report.withoutBytes, 0),
+    exchangeRows,
+    alreadyReplayed: reports.reduce((sum, report) => sum + report.alreadyReplayed, 0),
+    failed: reports.reduce((sum, report) => sum + report.failed, 0),
+    dryRun: options.dryRun === true,
+  };
+}
+
+/** Replays the letters of one stage (or of a one-stage query) to one stream. */
+async function replayStage(
+  target: Target,
+  query: QueryLocation,
+  letters: readonly StagedDeadLetter[],
+  options: ReplayOptions & { readonly internalStream?: string },
 ): Promise<ReplayReport> {
   const bucket = requireBucket(query);
   const objects = QueryObjects.at({
@@ -79,6 +147,7 @@ export async function replayDeadLetters(
   const due = options.again === true ? withBytes : withBytes.filter((letter) => !sent(letter));
   const base = {
     withoutBytes: letters.length - withBytes.length,
+    exchangeRows: 0,
     alreadyReplayed: withBytes.length - due.length,
   };
   const streamName = options.stream ?? query.stream;
@@ -92,6 +161,12 @@ export async function replayDeadLetters(
     };
   if (streamName === undefined)
     throw new MissingSettingError('stream to replay to', '--stream', 'SLUICE_STREAM');
+  if (options.internalStream !== undefined && streamName === options.internalStream)
+    throw new InvalidOptionError(
+      '--stream',
+      streamName,
+      "that is the query's internal (exchange) stream: dead letters go back to the source stream",
+    );
   const { stream } = await resolveStream(target, streamName);
 
   const pusher = new RecordPusher({
@@ -187,6 +262,11 @@ export function summarizeReplay(query: string, report: ReplayReport): string {
   const batches = [...new Set(report.replayed.map((letter) => letter.batchId))];
   const notes = [
     ...(report.withoutBytes > 0 ? [`${report.withoutBytes} without record bytes skipped`] : []),
+    ...(report.exchangeRows > 0
+      ? [
+          `${report.exchangeRows} of stage 2 not replayed (exchange rows, not source records: sluice dead-letters ${query} --stage 2 --format jsonl exports them)`,
+        ]
+      : []),
     ...(report.alreadyReplayed > 0
       ? [`${report.alreadyReplayed} replayed before skipped (--again sends them again)`]
       : []),

@@ -2,6 +2,7 @@ import type { StoredDeadLetter } from '../../engine/aws/s3/dead-letter-format.js
 import { S3OutputReader } from '../../engine/aws/s3/index.js';
 import { InvalidOptionError } from '../errors.js';
 import { translateS3Error } from '../query/read-results.js';
+import { type QueryStage, queryStages, STAGE_ONE_LABEL, STAGE_TWO_LABEL } from '../target/query-stages.js';
 import { requireBucket } from '../target/resolve.js';
 import type { QueryLocation, Target } from '../target/target.js';
 
@@ -13,6 +14,28 @@ export interface DeadLetterFilter {
   readonly reason?: string;
   /** The shard id that set the letters aside. */
   readonly shard?: string;
+  /**
+   * A two-stage query's stage: `1` (every stage 1), `2`, or a label such as `stage-1.orders`.
+   */
+  readonly stage?: string;
+}
+
+/**
+ * A dead letter as the commands show it: the stored letter, and for a two-stage query the stage
+ * that set it aside (`stage-1`, `stage-1.<source>` or `stage-2`).
+ */
+export interface StagedDeadLetter extends StoredDeadLetter {
+  readonly stage?: string;
+}
+
+/** `--stage`: `1`, `2`, `stage-1`, `stage-2` or a full label such as `stage-1.orders`. */
+export function parseStageSelector(text: string): (label: string | undefined) => boolean {
+  const wanted = text.trim();
+  if (wanted === '1' || wanted === STAGE_ONE_LABEL)
+    return (label) => label === STAGE_ONE_LABEL || (label?.startsWith(`${STAGE_ONE_LABEL}.`) ?? false);
+  if (wanted === '2' || wanted === STAGE_TWO_LABEL) return (label) => label === STAGE_TWO_LABEL;
+  if (wanted.startsWith(`${STAGE_ONE_LABEL}.`)) return (label) => label === wanted;
+  throw new InvalidOptionError('--stage', text, 'give 1, 2 or a stage-1 label such as stage-1.orders');
 }
 
 /** `1,4,9-12` → a membership test; anything else is a one-line error saying the syntax. */
@@ -40,34 +63,44 @@ function parseReason(text: string): RegExp {
 
 /**
  * The dead letters of a query's committed batches (those with a manifest, as `sluice query` reads
- * outputs: a crashed attempt's objects are never shown), in batch order, filtered.
+ * outputs: a crashed attempt's objects are never shown), in batch order, filtered. A two-stage
+ * query's stage 1s keep theirs under their own names (`<query>.stage-1…`): they are read too,
+ * stage 1s first, each letter labelled with its stage.
  */
 export async function selectDeadLetters(
   target: Target,
   query: QueryLocation,
   filter: DeadLetterFilter,
-): Promise<StoredDeadLetter[]> {
+): Promise<StagedDeadLetter[]> {
   const inBatch = filter.batch === undefined ? undefined : parseBatchSelector(filter.batch);
   const reason = filter.reason === undefined ? undefined : parseReason(filter.reason);
+  const inStage = filter.stage === undefined ? undefined : parseStageSelector(filter.stage);
   const bucket = requireBucket(query);
-  let letters: StoredDeadLetter[];
-  try {
-    const reader = new S3OutputReader({
-      client: target.clients.s3,
-      bucket,
-      prefix: query.prefix,
-      query: query.name,
-    });
-    letters = await reader.readDeadLetters();
-  } catch (error) {
-    throw translateS3Error(error, target, bucket);
-  }
+  const stages = (await queryStages(target, query)).filter(
+    (stage) => inStage === undefined || inStage(stage.label),
+  );
+  const letters = (await Promise.all(stages.map((stage) => readStage(target, stage, bucket)))).flat();
   return letters.filter(
     (letter) =>
       (inBatch === undefined || inBatch(letter.batchId)) &&
       (reason === undefined || reason.test(letter.reason)) &&
       (filter.shard === undefined || letter.shard === filter.shard),
   );
+}
+
+async function readStage(target: Target, stage: QueryStage, bucket: string): Promise<StagedDeadLetter[]> {
+  try {
+    const reader = new S3OutputReader({
+      client: target.clients.s3,
+      bucket,
+      prefix: stage.location.prefix,
+      query: stage.location.name,
+    });
+    const letters = await reader.readDeadLetters();
+    return stage.label === undefined ? letters : letters.map((letter) => ({ stage: stage.label, ...letter }));
+  } catch (error) {
+    throw translateS3Error(error, target, bucket);
+  }
 }
 
 /** The original record bytes of a letter, when it kept them. */

@@ -16,9 +16,11 @@ export interface ResolvedStream {
  * one-line error listing the streams there are.
  */
 export async function resolveStream(target: Target, name: string): Promise<ResolvedStream> {
-  const query = target.knownQueries.find(
-    (candidate) => candidate.stream === name || candidate.name === name || candidate.sources.includes(name),
-  );
+  // A stream's own name first: a query over several sources shares a source name with their streams.
+  const known = target.knownQueries;
+  const query =
+    known.find((candidate) => candidate.stream === name) ??
+    known.find((candidate) => candidate.name === name || candidate.sources.includes(name));
   if (target.mode === 'local' && query === undefined) {
     const known = target.knownQueries.flatMap((candidate) => [...candidate.sources, candidate.name]);
     throw new UnknownStreamError(name, [...new Set(known)], target.where);

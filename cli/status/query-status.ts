@@ -1,6 +1,10 @@
 import { compareSequenceNumbers } from '../../engine/aws/kinesis/sequence-numbers.js';
+import { S3_LAYOUT } from '../../engine/aws/s3/layout.js';
 import { S3ProgressWriter } from '../../engine/aws/s3/progress-writer.js';
+import { QueryObjects } from '../../engine/aws/s3/s3-objects.js';
 import type { QueryProgress } from '../../engine/runtime/progress.js';
+import { REPLAY_MARKER_DIR } from '../dead-letters/replay.js';
+import { queryStages } from '../target/query-stages.js';
 import type { QueryLocation, Target } from '../target/target.js';
 import { readCheckpoints, type ShardCheckpoint } from './checkpoints.js';
 import { listShards, readShardTail, type ShardTail } from './shard-tip.js';
@@ -22,26 +26,24 @@ export interface QueryStatus {
   readonly stream?: string;
   readonly shards: readonly ShardStatus[];
   /**
-   * A two-stage query: stage 1 (`<query>.stage-1` on the source stream) and stage 2 (the query on
-   * the internal stream), each with its shards; `shards` is then empty.
+   * Batches with dead letters (objects under `_dead/`, committed or about to be), when the bucket
+   * is known; `sluice dead-letters <query>` lists them.
+   */
+  readonly deadLetterBatches?: number;
+  /**
+   * A two-stage query: its stage 1s (`<query>.stage-1…` on the source streams) and stage 2 (the
+   * query on the internal stream), each with its shards; `shards` is then empty.
    */
   readonly stages?: readonly QueryStatus[];
 }
 
-/** The name stage 1 of a two-stage query checkpoints under (as the plan rewrite names it). */
-export const stageOneName = (query: string): string => `${query}.stage-1`;
-
 /**
- * What to read for each stage of a query: the query itself, or for a two-stage query its stage 1
- * (own checkpoints, the source stream) and stage 2 (the query's checkpoints, the internal stream).
+ * What to read for each stage of a query: the query itself, or for a two-stage query its stage 1s
+ * (own checkpoints, the source streams), then stage 2 (the query's checkpoints, the internal
+ * stream). Stage 1s are found by their name's prefix (see `queryStages`).
  */
-export function stageLocations(query: QueryLocation): QueryLocation[] {
-  const { exchangeStream, ...single } = query;
-  if (exchangeStream === undefined) return [single];
-  return [
-    { ...single, name: stageOneName(query.name) },
-    { ...single, stream: exchangeStream },
-  ];
+export async function stageLocations(target: Target, query: QueryLocation): Promise<QueryLocation[]> {
+  return (await queryStages(target, query)).map((stage) => stage.location);
 }
 
 /** What to read besides the checkpoints. */
@@ -62,10 +64,9 @@ export async function readQueryStatus(
   query: QueryLocation,
   options: StatusOptions = {},
 ): Promise<QueryStatus> {
-  if (query.exchangeStream !== undefined) {
-    const stages = await Promise.all(
-      stageLocations(query).map((stage) => readQueryStatus(target, stage, options)),
-    );
+  const locations = await stageLocations(target, query);
+  if (locations.length > 1) {
+    const stages = await Promise.all(locations.map((stage) => readStageStatus(target, stage, options)));
     return {
       query: query.name,
       ...(query.stream === undefined ? {} : { stream: query.stream }),
@@ -73,6 +74,15 @@ export async function readQueryStatus(
       stages,
     };
   }
+  return readStageStatus(target, query, options);
+}
+
+/** One stage's (or a one-stage query's) status. */
+async function readStageStatus(
+  target: Target,
+  query: QueryLocation,
+  options: StatusOptions,
+): Promise<QueryStatus> {
   const checkpoints = await readCheckpoints(target, query);
   const byShard = new Map(checkpoints.map((checkpoint) => [checkpoint.shard, checkpoint]));
   const stream = query.stream;
@@ -117,7 +127,23 @@ export async function readQueryStatus(
     }),
   );
   statuses.sort((a, b) => a.shard.localeCompare(b.shard));
-  return { query: query.name, ...(stream === undefined ? {} : { stream }), shards: statuses };
+  const deadLetterBatches =
+    query.bucket !== undefined && options.progress !== false
+      ? await countDeadLetterObjects(target, query, query.bucket).catch(() => undefined)
+      : undefined;
+  return {
+    query: query.name,
+    ...(stream === undefined ? {} : { stream }),
+    shards: statuses,
+    ...(deadLetterBatches === undefined ? {} : { deadLetterBatches }),
+  };
+}
+
+/** Dead-letter objects (one per batch that set letters aside) under the query's `_dead/`. */
+async function countDeadLetterObjects(target: Target, query: QueryLocation, bucket: string): Promise<number> {
+  const objects = new QueryObjects(target.clients.s3, bucket, query.prefix, query.name);
+  const keys = await objects.list(S3_LAYOUT.deadLetterDir);
+  return keys.filter((key) => !key.startsWith(REPLAY_MARKER_DIR)).length;
 }
 
 /** True when the shard's commit covers `seq` (a sequence number of the shard). */

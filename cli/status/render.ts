@@ -1,4 +1,5 @@
 import { compactTime, formatTable } from '../query/format.js';
+import { stageLabel } from '../target/query-stages.js';
 import type { QueryStatus, ShardStatus } from './query-status.js';
 
 /** A sequence number shortened to its distinguishing tail. */
@@ -36,16 +37,28 @@ function progressText(shard: ShardStatus, nowMs: number): string {
 }
 
 /** One query's status as a text table. */
-export function renderStatus(status: QueryStatus, nowMs: number = Date.now()): string {
+export function renderStatus(
+  status: QueryStatus,
+  nowMs: number = Date.now(),
+  root: string = status.query,
+): string {
   if (status.stages !== undefined) {
     return status.stages
-      .map((stage, i) =>
-        renderStatus({ ...stage, query: `${status.query} · stage ${i + 1} (${stage.query})` }, nowMs),
+      .map((stage) =>
+        renderStatus(
+          { ...stage, query: `${status.query} · ${stageLabel(status.query, stage.query)} (${stage.query})` },
+          nowMs,
+          status.query,
+        ),
       )
       .join('');
   }
   const title = `${status.query}${status.stream === undefined ? ' (stream unknown: pass --stream for lag)' : ` ← stream ${status.stream}`}`;
-  if (status.shards.length === 0) return `${title}\n  no shards and no checkpoints yet\n`;
+  const dead =
+    (status.deadLetterBatches ?? 0) > 0
+      ? `  dead letters in ${status.deadLetterBatches} batch${status.deadLetterBatches === 1 ? '' : 'es'}: sluice dead-letters ${root}\n`
+      : '';
+  if (status.shards.length === 0) return `${title}\n  no shards and no checkpoints yet\n${dead}`;
   const rows = status.shards.map((shard) => ({
     shard: `${shard.shard}${shard.closed ? ' (closed)' : ''}`,
     batch: shard.checkpoint?.committed?.batchId ?? null,
@@ -59,17 +72,25 @@ export function renderStatus(status: QueryStatus, nowMs: number = Date.now()): s
     ['shard', 'batch', 'committed seq', 'watermark', 'lag', 'pending', 'last batch'],
     rows,
   );
-  return `${title}\n${table}`;
+  return `${title}\n${table}${dead}`;
 }
 
 /** The status as plain JSON (full sequence numbers, ISO times). */
 export function statusJson(status: QueryStatus): unknown {
   if (status.stages !== undefined) {
-    return { query: status.query, stream: status.stream ?? null, stages: status.stages.map(statusJson) };
+    return {
+      query: status.query,
+      stream: status.stream ?? null,
+      stages: status.stages.map((stage) => ({
+        stage: stageLabel(status.query, stage.query),
+        ...(statusJson(stage) as object),
+      })),
+    };
   }
   return {
     query: status.query,
     stream: status.stream ?? null,
+    ...(status.deadLetterBatches === undefined ? {} : { deadLetterBatches: status.deadLetterBatches }),
     shards: status.shards.map((shard) => ({
       shard: shard.shard,
       closed: shard.closed,

@@ -41,9 +41,11 @@ export async function waitUntilCommitted(
   // Stage 2 of a two-stage query reads what stage 1 writes while we wait: first every query (or
   // stage 1), then the stage-2 records stage 1 put by then, in the time left.
   const started = performance.now();
-  const firsts = queries.map((query) => stageLocations(query)[0]!);
+  const staged = await Promise.all(queries.map((query) => stageLocations(target, query)));
+  // Stage 1s (or one-stage queries) first; stage 2 is the last location of a two-stage query.
+  const firsts = staged.flatMap((stages) => (stages.length === 1 ? stages : stages.slice(0, -1)));
   await waitForStage(target, firsts, options);
-  const seconds = queries.flatMap((query) => stageLocations(query).slice(1));
+  const seconds = staged.flatMap((stages) => (stages.length === 1 ? [] : stages.slice(-1)));
   if (seconds.length === 0) return;
   const left = options.timeoutMs - (performance.now() - started);
   await waitForStage(target, seconds, { ...options, timeoutMs: Math.max(left, options.pollMs) });

@@ -63,7 +63,8 @@ export class ProgressBoard {
     const statuses = await Promise.all(
       this.queries.map((query) => readQueryStatus(target, query, { progress: false })),
     );
-    for (const status of statuses) {
+    // A two-stage query's stages are lines of their own (stage 1 under `<query>.stage-1`).
+    for (const status of statuses.flatMap((one) => one.stages ?? [one])) {
       for (const shard of status.shards) {
         const line = this.line(status.query, shard.shard);
         line.watermarkMs = shard.checkpoint?.committed?.watermarkMs ?? line.watermarkMs;

@@ -113,7 +113,7 @@ export function createAlarms(
     treatMissingData: TreatMissingData.NOT_BREACHING,
   });
   const deadLetters = new Alarm(scope, 'DeadLettersAlarm', {
-    alarmDescription: `${target.query}: records could not be decoded or validated (see PREFIX/${target.query}/_dead/)`,
+    alarmDescription: `${target.query}: records could not be decoded, validated or processed (sluice dead-letters ${target.query} lists them: PREFIX/${target.query}/_dead/, and stage 1's PREFIX/${target.query}.stage-1/_dead/ for a two-stage query)`,
     metric: new Metric({
       namespace: target.metricsNamespace,
       metricName: DEAD_LETTERS_METRIC,

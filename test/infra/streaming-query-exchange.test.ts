@@ -129,6 +129,59 @@ describe('StreamingQuery with a two-stage query', () => {
   });
 });
 
+describe("StreamingQuery: stage 1's dead letters and progress", () => {
+  let template: Template;
+  beforeAll(() => {
+    template = templateOf(
+      (stack) =>
+        new StreamingQuery(stack, 'PerCampaign', {
+          queryName: 'per-campaign',
+          query: perCampaign,
+          entry: FIXTURE_ENTRY,
+        }),
+    );
+  });
+
+  it("expires stage 1's dead letters, their manifests and its progress under PREFIX/QUERY.stage-1/", () => {
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket') as Record<string, Resource>);
+    const rules = buckets.flatMap((b) => b.Properties.LifecycleConfiguration?.Rules ?? []);
+    const byId = new Map(rules.map((rule: any) => [rule.Id, rule]));
+    expect(byId.get('per-campaign-stage-1-dead')).toMatchObject({
+      Prefix: 'sluice/per-campaign.stage-1/_dead/',
+      ExpirationInDays: 30,
+    });
+    expect(byId.get('per-campaign-stage-1-manifest')).toMatchObject({
+      Prefix: 'sluice/per-campaign.stage-1/_manifest/',
+      ExpirationInDays: 30,
+    });
+    expect(byId.get('per-campaign-stage-1-progress')).toMatchObject({
+      Prefix: 'sluice/per-campaign.stage-1/_progress/',
+      ExpirationInDays: 7,
+    });
+    // The query's own rules are unchanged.
+    expect(byId.get('per-campaign-dead')).toMatchObject({ Prefix: 'sluice/per-campaign/_dead/' });
+  });
+
+  it("the dead-letter and batch-failure alarms watch the query's metrics, which both stages publish", () => {
+    // Both functions run the same handler file, whose metrics carry the query's name as dimensions
+    // (functions/runtime.ts), so one alarm counts stage 1's dead letters and failures with stage 2's.
+    const alarms = Object.values(
+      template.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>,
+    );
+    for (const metric of ['DeadLetters', 'BatchFailures']) {
+      const alarm = alarms.find((a) => a.Properties.MetricName === metric)!;
+      expect(alarm.Properties.Dimensions).toEqual(
+        expect.arrayContaining([
+          { Name: 'service', Value: 'per-campaign' },
+          { Name: 'query', Value: 'per-campaign' },
+        ]),
+      );
+    }
+    const dead = alarms.find((a) => a.Properties.MetricName === 'DeadLetters')!;
+    expect(dead.Properties.AlarmDescription).toContain('PREFIX/per-campaign.stage-1/_dead/');
+  });
+});
+
 describe('StreamingQuery and queries without an exchange', () => {
   it('deploys a query that follows its partition key as one stage, as before', () => {
     const byCampaign = readStream<Click>('clicks', { partitionKey: 'campaign' })

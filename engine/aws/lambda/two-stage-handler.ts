@@ -5,6 +5,7 @@ import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
 import type { Sink } from '../../sinks/sink.js';
 import { KinesisExchange } from '../exchange/kinesis-exchange.js';
 import { streamNameOf } from '../kinesis/index.js';
+import { ExchangeDeadLetterSink } from '../s3/exchange-dead-letters.js';
 import { ExchangeNotDeployableError } from './errors.js';
 import { exchangeShardHandler } from './exchange-shard-handler.js';
 import { reportExchangeTrim } from './invocation-metrics.js';
@@ -45,10 +46,21 @@ export function twoStageHandler(
     onTrimmed: (read) => reportExchangeTrim({ query: staged.query.name, ...read }, false, options),
   });
   const ready = async (): Promise<KinesisExchange> => transport;
+  const stageOne = staged.stages[0]!.query;
+  // Stage 1's dead letters go under its own root (PREFIX/<query>.stage-1/): the exchange keeps none.
   const stage1 = shardHandler(
-    staged.stages[0]!.query,
+    stageOne,
     options,
-    (shardId) => new ExchangeWriter({ spec, transport, origin: shardId }),
+    (shardId) =>
+      new ExchangeDeadLetterSink({
+        inner: new ExchangeWriter({ spec, transport, origin: shardId }),
+        client: options.clients.s3,
+        bucket: options.bucket,
+        prefix: options.prefix,
+        query: stageOne.name,
+        shard: shardId,
+        outputMode: stageOne.outputMode,
+      }),
   );
   const stage2 = exchangeShardHandler(staged, options, ready);
   const internal = streamNameOf(stream);

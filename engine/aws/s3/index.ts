@@ -10,6 +10,7 @@ export {
   inferType,
 } from './column-types.js';
 export { decodeDeadLetters, encodeDeadLetters, type StoredDeadLetter } from './dead-letter-format.js';
+export { ExchangeDeadLetterSink, type ExchangeDeadLetterSinkOptions } from './exchange-dead-letters.js';
 export { DEFAULT_MAX_ROWS_PER_PART, S3FileSink, type S3FileSinkOptions } from './file-sink.js';
 export {
   type ForeachBatchS3,

@@ -24,7 +24,9 @@ export interface ManifestObject {
  * nothing until its replay writes the manifest. Every field is always present (`null` when it
  * does not apply) and written in this order, so a replay writes the same bytes.
  *
- * - `sink`: `files` (data objects in `files`) or `foreachBatch` (user objects in `objects`).
+ * - `sink`: `files` (data objects in `files`), `foreachBatch` (user objects in `objects`) or
+ *   `exchange` (stage 1 of a two-stage query: its rows went to the exchange, so the manifest only
+ *   lists the batch's dead letters; written only for batches that have some).
  * - `format`, `partitionBy`, `columns`: how the data objects are written; `columns` excludes
  *   the partition columns, whose values are in each file's `partition`.
  * - `keyColumns`: the columns identifying a result row in update and complete modes (readers
@@ -40,7 +42,7 @@ export interface BatchManifest {
   readonly batchId: BatchId;
   readonly shard: string;
   readonly outputMode: OutputMode;
-  readonly sink: 'files' | 'foreachBatch';
+  readonly sink: 'files' | 'foreachBatch' | 'exchange';
   readonly format: 'jsonl' | 'parquet' | null;
   readonly partitionBy: readonly string[];
   readonly keyColumns: readonly string[] | null;
@@ -118,7 +120,10 @@ export function parseManifest(key: string, bytes: Uint8Array): BatchManifest {
     Array.isArray(manifest.objects) &&
     Array.isArray(manifest.columns) &&
     manifest.columns.every((column) => COLUMN_TYPES.has(column.type)) &&
-    (manifest.sink === 'foreachBatch' || manifest.format === 'jsonl' || manifest.format === 'parquet');
+    (manifest.sink === 'foreachBatch' ||
+      manifest.sink === 'exchange' ||
+      manifest.format === 'jsonl' ||
+      manifest.format === 'parquet');
   if (!valid) throw new ManifestFormatError(key, 'a required field is missing or has the wrong type');
   return { ...manifest, lateRows: manifest.lateRows ?? null } as BatchManifest;
 }

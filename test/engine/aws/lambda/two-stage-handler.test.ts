@@ -76,6 +76,11 @@ describe('two-stage query on Lambda (emulators)', () => {
     const internal = await stream('clicks-exchange', 2);
     const query = readStream<Click>('clicks', { partitionKey: 'user', eventTime: 'ts' })
       .withWatermark('ts', '1 hour')
+      .filter((click) => {
+        // A poison row: stage 1's isolation must set it aside with its source record's bytes.
+        if (click.campaign === 'boom') throw new Error('campaign boom');
+        return true;
+      })
       .groupBy(window('ts', '10 seconds'), 'campaign')
       .agg({ n: count(), cost: sum('cost') })
       .writeStream.queryName('per-campaign')
@@ -141,6 +146,12 @@ describe('two-stage query on Lambda (emulators)', () => {
 
     const sent = clicks(0, 240);
     await put(sent);
+    // Stage-1 dead letters: a record that is not JSON and a poison row (its filter throws).
+    const poison: Click = { user: 'user-3', campaign: 'boom', ts: 1_000, cost: 1 };
+    await putAll(kinesis, 'clicks', [
+      { data: '{"user": "user-5", not json', partitionKey: 'user-5' },
+      { data: poison, partitionKey: poison.user },
+    ]);
     // Stage 1 dies after its exchange puts (records and markers are in the internal stream) but
     // before committing; stage 2 dies after writing its output but before committing.
     crashes.set(`clicks/${source[1]!.ShardId!}`, 'addBatch');
@@ -184,6 +195,13 @@ describe('two-stage query on Lambda (emulators)', () => {
       query: 'per-campaign.stage-1',
     });
     expect(await stage1.readRows()).toEqual([]);
+    // ...but its dead letters, once each despite the crashes, with the source records' bytes.
+    const letters = await stage1.readDeadLetters();
+    expect(letters.map((letter) => letter.reason.split(':')[0]).sort()).toEqual(['malformed JSON', 'poison']);
+    const bytes = letters.map((letter) => Buffer.from(letter.data!, 'base64').toString()).sort();
+    expect(bytes).toEqual([JSON.stringify(poison), '{"user": "user-5", not json'].sort());
+    expect(letters.find((letter) => letter.reason.startsWith('poison'))?.partitionKey).toBe('user-3');
+    expect(await reader.readDeadLetters()).toEqual([]);
     // Every internal shard got records and markers from every source shard.
     for (const shard of internal) {
       const records = await readWholeShard(kinesis, 'clicks-exchange', shard.ShardId!);
