@@ -18,7 +18,10 @@ export const CALL_KINDS = [
   's3.manifest', // PutObject of a manifest
   's3.progress', // PutObject of a progress object
   'kinesis.iterator', // GetShardIterator of a re-fetch
-  'kinesis.getRecords', // GetRecords of a re-fetch
+  'kinesis.getRecords', // GetRecords of a re-fetch (or of stage 2's exchange reader)
+  'exchange.rows', // PutRecords of exchange rows records (stage 1 of a two-stage query)
+  'exchange.marker', // PutRecords of end-of-batch markers (stage 1, after every rows record is acknowledged)
+  'exchange.list', // ListShards of the internal stream (once per container)
   'other',
 ] as const;
 export type CallKind = (typeof CALL_KINDS)[number];
@@ -72,6 +75,13 @@ export function classifyCall(
     if (key.includes('/data/')) return 's3.data';
     return 'other';
   }
+  if (command === 'PutRecords') {
+    // Exchange records are JSON with their kind; a put holds one kind (markers go out on their own).
+    const first = (input.Records as { Data?: Uint8Array }[] | undefined)?.[0]?.Data;
+    const text = first === undefined ? '' : new TextDecoder().decode(first);
+    return text.includes('"kind":"marker"') ? 'exchange.marker' : 'exchange.rows';
+  }
+  if (command === 'ListShards') return 'exchange.list';
   if (command === 'GetShardIterator') return 'kinesis.iterator';
   if (command === 'GetRecords') return 'kinesis.getRecords';
   return 'other';

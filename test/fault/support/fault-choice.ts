@@ -3,7 +3,12 @@ import { CALL_KINDS, type CallKind } from './call-kinds.js';
 import type { Fault } from './invocation-faults.js';
 import type { Prng } from './prng.js';
 
-const CRASH_TARGETS: readonly CallKind[] = CALL_KINDS.filter((kind) => kind !== 'other');
+/** Crash targets of one-stage queries (the exchange's calls never happen there). */
+const CRASH_TARGETS: readonly CallKind[] = CALL_KINDS.filter(
+  (kind) => kind !== 'other' && !kind.startsWith('exchange.'),
+);
+/** Crash targets of two-stage queries: every call, the exchange's puts and listing included. */
+export const TWO_STAGE_CRASH_TARGETS: readonly CallKind[] = CALL_KINDS.filter((kind) => kind !== 'other');
 const THROTTLE_TARGETS: readonly CallKind[] = [
   'checkpoint.read',
   'batchId.allocate',
@@ -25,15 +30,29 @@ const PHASES: readonly BatchPhase[] = ['walCommit', 'getBatch', 'addBatch', 'com
  * a named kind, or after a batch phase), sometimes none, and often a throttled call on top
  * (retried away by the SDK, or failing after `maxAttempts`).
  */
-export function chooseFaults(rng: Prng, maxAttempts: number): Fault[] {
+export function chooseFaults(
+  rng: Prng,
+  maxAttempts: number,
+  twoStage?: { readonly partialPuts: boolean },
+): Fault[] {
   const faults: Fault[] = [];
+  const targets = twoStage === undefined ? CRASH_TARGETS : TWO_STAGE_CRASH_TARGETS;
   const when = () => (rng.chance(0.5) ? 'before' : 'after');
   switch (rng.weighted({ none: 15, anyCall: 35, namedCall: 30, phase: 20 })) {
     case 'anyCall':
       faults.push({ kind: 'crash', when: when(), target: 'any', nth: rng.int(1, 18) });
       break;
     case 'namedCall':
-      faults.push({ kind: 'crash', when: when(), target: rng.pick(CRASH_TARGETS), nth: rng.int(1, 2) });
+      faults.push({
+        kind: 'crash',
+        when: when(),
+        // Two stages: often the exchange's own puts (a stage-1 batch makes one of each per partition).
+        target:
+          twoStage !== undefined && rng.chance(0.4)
+            ? rng.pick(['exchange.rows', 'exchange.marker'] as const)
+            : rng.pick(targets),
+        nth: rng.int(1, 2),
+      });
       break;
     case 'phase':
       faults.push({ kind: 'phase', phase: rng.pick(PHASES), nth: rng.int(1, 2) });
@@ -47,6 +66,16 @@ export function chooseFaults(rng: Prng, maxAttempts: number): Fault[] {
       target: rng.pick(THROTTLE_TARGETS),
       nth: rng.int(1, 2),
       failures: rng.int(1, maxAttempts),
+    });
+  }
+  // A PutRecords of the exchange that Kinesis takes only in part: the rest rejected (the writer
+  // re-sends it), or the process dies right after the part landed.
+  if (twoStage?.partialPuts === true && rng.chance(0.3)) {
+    faults.push({
+      kind: 'partial',
+      target: rng.pick(['exchange.rows', 'exchange.marker'] as const),
+      nth: rng.int(1, 2),
+      after: rng.pick(['retry', 'crash'] as const),
     });
   }
   return faults;

@@ -68,6 +68,7 @@ export function attachFaultInjection(client: HasMiddlewareStack, service: Servic
               scope.tamper === undefined || args.input === undefined
                 ? args.input
                 : scope.tamper(call, args.input);
+            if (plan.partial !== undefined) return await partialPut(next, args, input, plan, scope.faults);
             const result = await next({ ...args, input });
             scope.faults.afterCall(plan);
             return result;
@@ -93,6 +94,39 @@ export function attachFaultInjection(client: HasMiddlewareStack, service: Servic
     },
     { step: 'deserialize', priority: 'high', name: `faultThrottle-${service}`, override: true },
   );
+}
+
+/**
+ * Sends the first half of a PutRecords' entries (at least one when there are two or more): then
+ * crashes, or answers as Kinesis does for entries it rejected, so the caller re-sends those.
+ */
+async function partialPut(
+  next: (args: any) => Promise<any>,
+  args: { input?: Record<string, unknown> },
+  input: Record<string, unknown> | undefined,
+  plan: CallPlan,
+  faults: InvocationFaults,
+): Promise<any> {
+  const records = (input?.Records ?? []) as unknown[];
+  const kept = Math.floor(records.length / 2);
+  const sent =
+    kept === 0 ? undefined : await next({ ...args, input: { ...input, Records: records.slice(0, kept) } });
+  if (plan.partial === 'crash') faults.crashAfterPartial(plan);
+  const results = [
+    ...((sent?.output?.Records ?? []) as unknown[]),
+    ...records.slice(kept).map(() => ({
+      ErrorCode: 'ProvisionedThroughputExceededException',
+      ErrorMessage: 'injected: rate exceeded for shard',
+    })),
+  ];
+  return {
+    ...(sent ?? { response: {} }),
+    output: {
+      ...(sent?.output ?? { $metadata: {} }),
+      Records: results,
+      FailedRecordCount: records.length - kept + Number(sent?.output?.FailedRecordCount ?? 0),
+    },
+  };
 }
 
 function throttlingError(service: Service): Error {

@@ -20,7 +20,17 @@ export type Fault =
       readonly nth: number;
     }
   | { readonly kind: 'phase'; readonly phase: BatchPhase; readonly nth: number }
-  | { readonly kind: 'throttle'; readonly target: CallKind; readonly nth: number; readonly failures: number };
+  | { readonly kind: 'throttle'; readonly target: CallKind; readonly nth: number; readonly failures: number }
+  /**
+   * A PutRecords that Kinesis takes only in part (its first half of entries): the rest comes back
+   * rejected (`retry`: the caller must re-send it) or the process dies right after (`crash`).
+   */
+  | {
+      readonly kind: 'partial';
+      readonly target: CallKind;
+      readonly nth: number;
+      readonly after: 'retry' | 'crash';
+    };
 
 /** The error that stands for a process crash. */
 export class InjectedCrash extends Error {
@@ -33,6 +43,8 @@ export interface CallPlan {
   /** Attempts still to be throttled (decremented by the per-attempt middleware). */
   throttleLeft: number;
   readonly crashAfter: boolean;
+  /** Put only part of the entries, then reject the rest or crash (see the `partial` fault). */
+  readonly partial?: 'retry' | 'crash';
 }
 
 /**
@@ -64,7 +76,13 @@ export class InvocationFaults {
       fault.target === 'any' ? fault.nth === nthOfAny : fault.target === call && fault.nth === nthOfKind;
     let crashAfter = false;
     let throttleLeft = 0;
+    let partial: 'retry' | 'crash' | undefined;
     for (const fault of this.faults) {
+      if (fault.kind === 'partial' && matches(fault)) {
+        partial = fault.after;
+        this.fired.push(`partial-put-${fault.after}:${call}`);
+        continue;
+      }
       if (fault.kind === 'crash' && matches(fault)) {
         if (fault.when === 'before') this.crash(`crash-before:${call}`);
         else crashAfter = true;
@@ -75,7 +93,12 @@ export class InvocationFaults {
         );
       }
     }
-    return { call, throttleLeft, crashAfter };
+    return { call, throttleLeft, crashAfter, ...(partial === undefined ? {} : { partial }) };
+  }
+
+  /** Called after a partial put landed, when the process dies then. */
+  crashAfterPartial(plan: CallPlan): never {
+    return this.crash(`crash-after-partial:${plan.call}`);
   }
 
   /** Called after a call succeeded; throws {@link InjectedCrash} for a crash after it. */

@@ -20,6 +20,10 @@ export interface RunContext {
   readonly tamper?: Tamper;
   /** The state backend of the run's handler. */
   readonly state: StateBackend;
+  /** A two-stage query's internal stream (the handler runs stage 2 for its records). */
+  readonly exchangeStream?: string;
+  /** Where a feed's batches are recorded when not `recorder` (each stage has its own batch ids). */
+  readonly recorderOf?: (feed: ShardFeed) => BatchRecorder;
 }
 
 /** One invocation of a step: its faults and, for a zombie step, the second invocation's. */
@@ -70,7 +74,9 @@ export async function invokeStep(
   run.clock.advance(1000);
   const invokeOne = async (faultList: readonly Fault[], party: Party) => {
     const faults = new InvocationFaults(faultList, SDK_MAX_ATTEMPTS);
+    const recorder = run.recorderOf?.(feed) ?? run.recorder;
     const handler = kinesisHandler(run.query, {
+      ...(run.exchangeStream === undefined ? {} : { exchangeStream: run.exchangeStream }),
       clients: run.env.clients,
       tableName: run.env.tableName,
       bucket: run.env.bucket,
@@ -78,7 +84,7 @@ export async function invokeStep(
       state: run.state,
       clock: run.clock,
       hook: (phase, batch) => {
-        run.recorder.observe(feed.shardId, batch);
+        recorder.observe(feed.shardId, batch);
         faults.afterPhase(phase);
       },
     });
@@ -91,7 +97,13 @@ export async function invokeStep(
     };
     try {
       const context = contextAllowing(spec.batchesAllowed ?? Number.POSITIVE_INFINITY);
-      const response = await inScope(scope, () => handler(event, context));
+      // A handler that throws (a two-stage handler whose internal-stream listing failed) is a
+      // function error: Lambda retries the whole event, as a failure of its first record says.
+      const response = await inScope(scope, () => handler(event, context)).catch(
+        (): KinesisStreamBatchResponse => ({
+          batchItemFailures: [{ itemIdentifier: event.Records[0]!.kinesis.sequenceNumber }],
+        }),
+      );
       return { response, fired: faults.fired };
     } finally {
       gate?.finished(party);
