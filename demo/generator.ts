@@ -1,7 +1,7 @@
 /**
  * The demo's event generator: an hour and a quarter of a small web shop, compressed into seconds.
- * Page views (partition key `page`), user activity for sessions (partition key `user`) and orders
- * (partition key `orderId`), with the mess real streams carry: out-of-order events, late events
+ * Page views (partition key `page`), user activity for sessions (partition key `user`), orders
+ * (partition key `orderId`) and ad clicks (partition key `user`, counted per campaign), with the mess real streams carry: out-of-order events, late events
  * the watermark drops, retried duplicate orders, and malformed records that become dead letters.
  * Seeded, so every run generates the same events.
  */
@@ -18,6 +18,7 @@ export interface DemoRound {
   readonly 'page-views': DemoRecord[];
   readonly 'user-activity': DemoRecord[];
   readonly orders: DemoRecord[];
+  readonly 'ad-clicks': DemoRecord[];
 }
 
 /** What the generator put in, to compare with what the queries report. */
@@ -28,6 +29,9 @@ export interface GeneratorCounts {
   userEvents: number;
   orders: number;
   duplicateOrders: number;
+  /** Valid ad clicks, and their cost in cents. */
+  adClicks: number;
+  adClickCost: number;
   malformed: number;
 }
 
@@ -54,6 +58,7 @@ const USER_ACTIVITY: Readonly<Record<string, readonly (readonly [number, number]
   hal: [[10, 25]],
 };
 const CUSTOMERS = ['acme', 'globex', 'initech', 'umbrella', 'hooli'] as const;
+const CAMPAIGNS = ['spring-sale', 'docs-launch', 'retarget', 'brand'] as const;
 
 const random = mulberry32;
 
@@ -72,9 +77,13 @@ export class DemoGenerator {
     userEvents: 0,
     orders: 0,
     duplicateOrders: 0,
+    adClicks: 0,
+    adClickCost: 0,
     malformed: 0,
   };
   private readonly next = random(20260115);
+  /** Ad clicks draw from their own sequence, so the other streams' events stay as they were. */
+  private readonly nextClick = random(20260116);
   private orderSeq = 0;
   /** Orders to send again in a later round (a producer's retry): round → records. */
   private readonly retries = new Map<number, DemoRecord[]>();
@@ -82,7 +91,7 @@ export class DemoGenerator {
   /** The records of round `round` (0-based). */
   round(round: number): DemoRound {
     const start = DEMO_START_MS + round * ROUND_MS;
-    const out: DemoRound = { 'page-views': [], 'user-activity': [], orders: [] };
+    const out: DemoRound = { 'page-views': [], 'user-activity': [], orders: [], 'ad-clicks': [] };
     const at = () => start + Math.floor(this.next() * ROUND_MS);
 
     // Page views: ~20 per round; 1 in 8 arrives up to 3 minutes out of order (still on time).
@@ -136,13 +145,29 @@ export class DemoGenerator {
       }
     }
 
+    // Ad clicks: ~10 per round by any user, for one of four campaigns (keyed by user, counted per
+    // campaign: the query's two stages regroup them).
+    const users = Object.keys(USER_ACTIVITY);
+    const clicks = 6 + Math.floor(this.nextClick() * 9);
+    for (let i = 0; i < clicks; i++) {
+      const user = users[Math.floor(this.nextClick() * users.length)]!;
+      const campaign = CAMPAIGNS[Math.floor(this.nextClick() * CAMPAIGNS.length)]!;
+      const cost = 5 + Math.floor(this.nextClick() * 60);
+      const ts = start + Math.floor(this.nextClick() * ROUND_MS);
+      out['ad-clicks'].push(json(user, { user, campaign, cost, ts }));
+      this.counts.adClicks++;
+      this.counts.adClickCost += cost;
+    }
+
     // Malformed records every tenth round: each becomes a dead letter with its reason.
     if (round % 10 === 4) {
       out['page-views'].push({ partitionKey: '/', data: encoder.encode('page=/&user=ann') }); // not JSON
       out['page-views'].push(json('/docs', { page: '/', user: 'ann', ts: start })); // partition key mismatch
       out['user-activity'].push({ partitionKey: 'ann', data: new Uint8Array([0xff, 0xfe, 0x7b]) }); // not UTF-8
       out.orders.push(json('ord-bad', { orderId: 'ord-bad', customer: 'acme', amount: -5, ts: start })); // schema
-      this.counts.malformed += 4;
+      // Schema (no campaign): a dead letter of campaign-clicks' stage 1, before the exchange.
+      out['ad-clicks'].push(json('ann', { user: 'ann', cost: 10, ts: start }));
+      this.counts.malformed += 5;
     }
     return out;
   }

@@ -1,9 +1,10 @@
+import { selectDeadLetters } from '../cli/dead-letters/select.js';
 import { formatTable } from '../cli/query/format.js';
 import { readResults } from '../cli/query/read-results.js';
 import type { Target } from '../cli/target/target.js';
 import type { ProgressBoard, ShardLine } from '../cli/view/progress-board.js';
-import { S3OutputReader } from '../engine/aws/s3/index.js';
 import type { Row } from '../engine/types.js';
+import type { GeneratorCounts } from './generator.js';
 
 const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 16);
 
@@ -91,27 +92,49 @@ async function orders(target: Target, duplicatesSent: number): Promise<string> {
   );
 }
 
-/** Dead letters per query with their reasons. */
+/**
+ * Clicks per campaign per 5-minute window, counted by the two-stage query: the newest row per
+ * (window, campaign), summed per campaign, next to what the generator pushed.
+ */
+async function campaignClicks(target: Target, pushed: { clicks: number; cost: number }): Promise<string> {
+  const { rows } = await readResults(target, target.query('campaign-clicks'), { view: 'table' });
+  const perCampaign = new Map<string, { campaign: string; windows: number; clicks: number; cost: number }>();
+  for (const row of rows) {
+    const campaign = String(row.campaign);
+    const line = perCampaign.get(campaign) ?? { campaign, windows: 0, clicks: 0, cost: 0 };
+    line.windows += 1;
+    line.clicks += Number(row.clicks);
+    line.cost += Number(row.cost);
+    perCampaign.set(campaign, line);
+  }
+  const lines = [...perCampaign.values()].sort((a, b) => b.clicks - a.clicks);
+  const clicks = lines.reduce((sum, line) => sum + line.clicks, 0);
+  const cost = lines.reduce((sum, line) => sum + line.cost, 0);
+  return (
+    'campaign-clicks — clicks per campaign per 5-minute window; producers key by user, so two stages ' +
+    `(stage 1 on ad-clicks' shards → internal stream → stage 2), JSON Lines, update: ${rows.length} windows, ` +
+    `${clicks} clicks and ${cost} cents counted of ${pushed.clicks} and ${pushed.cost} pushed\n` +
+    formatTable(['campaign', 'windows', 'clicks', 'cost'], [...lines]) +
+    'see both stages: npx sluice status campaign-clicks (stage-1 on the source shards, stage-2 on the internal ones)\n'
+  );
+}
+
+/** Dead letters per query (and stage, for a two-stage query) with their reasons. */
 async function deadLetters(target: Target): Promise<string> {
   const lines: Record<string, unknown>[] = [];
   for (const query of target.knownQueries) {
-    const reader = new S3OutputReader({
-      client: target.clients.s3,
-      bucket: query.bucket!,
-      prefix: query.prefix,
-      query: query.name,
-    });
-    for (const letter of await reader.readDeadLetters()) {
+    for (const letter of await selectDeadLetters(target, query, {})) {
       const reason = letter.reason.split(':')[0];
-      const line = lines.find((candidate) => candidate.query === query.name && candidate.reason === reason);
-      if (line === undefined) lines.push({ query: query.name, reason, records: 1 });
+      const name = letter.stage === undefined ? query.name : `${query.name} (${letter.stage})`;
+      const line = lines.find((candidate) => candidate.query === name && candidate.reason === reason);
+      if (line === undefined) lines.push({ query: name, reason, records: 1 });
       else line.records = Number(line.records) + 1;
     }
   }
   const order = target.knownQueries.map((query) => query.name);
   lines.sort(
     (a, b) =>
-      order.indexOf(String(a.query)) - order.indexOf(String(b.query)) ||
+      order.indexOf(String(a.query).split(' ')[0]!) - order.indexOf(String(b.query).split(' ')[0]!) ||
       String(a.reason).localeCompare(String(b.reason)),
   );
   return `dead letters — kept with their bytes and reason, never blocking a batch\n${formatTable(['query', 'reason', 'records'], lines)}`;
@@ -121,13 +144,14 @@ async function deadLetters(target: Target): Promise<string> {
 export async function printResults(
   target: Target,
   board: ProgressBoard,
-  duplicatesSent: number,
+  counts: GeneratorCounts,
   out: NodeJS.WriteStream,
 ): Promise<void> {
   const sections = [
     await pageViews(target),
     await sessions(target, board.snapshot()),
-    await orders(target, duplicatesSent),
+    await orders(target, counts.duplicateOrders),
+    await campaignClicks(target, { clicks: counts.adClicks, cost: counts.adClickCost }),
     await deadLetters(target),
   ];
   out.write(`\n${sections.join('\n')}`);

@@ -1,5 +1,5 @@
 /**
- * `npm start`: the three example queries of infra/app.ts running on this machine as they would on
+ * `npm start`: the four example queries of infra/app.ts running on this machine as they would on
  * AWS — embedded emulators (kinesalite, dynalite, s3rver), the app's streams, tables and buckets
  * provisioned from its synthesized template, and the local event source mappings invoking the
  * Lambda handlers in functions/. A generator pushes an hour and a quarter of shop traffic
@@ -24,7 +24,9 @@ const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
 /** Real time between rounds: the whole push takes about ten seconds. */
 const ROUND_PAUSE_MS = 100;
 
-out.write('sluice demo: three streaming queries as Lambda functions on local emulators\n');
+out.write(
+  'sluice demo: four streaming queries as Lambda functions on local emulators (one runs as two stages)\n',
+);
 out.write('starting kinesalite, dynalite and s3rver; synthesizing and provisioning infra/app.ts…\n');
 
 let board: ProgressBoard | undefined;
@@ -69,14 +71,14 @@ try {
   const counts = generator.counts;
   view.log(
     `pushed ${counts.pageViews + counts.late} page views (${counts.outOfOrder} out of order, ${counts.late} arriving 25 minutes late), ` +
-      `${counts.userEvents} user events, ${counts.orders + counts.duplicateOrders} orders (${counts.duplicateOrders} duplicates), ` +
+      `${counts.userEvents} user events, ${counts.orders + counts.duplicateOrders} orders (${counts.duplicateOrders} duplicates), ${counts.adClicks} ad clicks, ` +
       `${counts.malformed} malformed records in ${seconds()} s; waiting for the functions to catch up…`,
   );
   await stack.runner.runUntilCaughtUp({ timeoutMs: 45_000 });
   await waitUntilCommitted(target, target.knownQueries, { timeoutMs: 30_000, pollMs: 100, settleMs: 500 });
   await refresh.stop();
   view.stop();
-  await printResults(target, board, counts.duplicateOrders, out);
+  await printResults(target, board, counts, out);
   const stats = stack.runner.stats();
   const functions = Object.values(stats.functions);
   const coldStarts = functions.reduce((sum, fn) => sum + fn.coldStarts, 0);

@@ -1,5 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
+import { campaignClicksQuery } from '../functions/queries/campaign-clicks.js';
 import { pageViewsQuery } from '../functions/queries/page-views.js';
 import { StreamingQuery } from './streaming-query.js';
 
@@ -11,6 +12,7 @@ export class ExampleQueriesStack extends Stack {
   readonly pageViews: StreamingQuery;
   readonly sessions: StreamingQuery;
   readonly orders: StreamingQuery;
+  readonly campaignClicks: StreamingQuery;
 
   constructor(scope: Construct, id: string, props: StackProps = {}) {
     super(scope, id, props);
@@ -23,5 +25,12 @@ export class ExampleQueriesStack extends Stack {
     });
     this.sessions = new StreamingQuery(this, 'Sessions', { queryName: 'sessions', shardCount: 2 });
     this.orders = new StreamingQuery(this, 'Orders', { queryName: 'orders' });
+    // Producers key clicks by user, the query counts per campaign: two stages around an exchange
+    // (the construct adds the internal stream and the stage-2 function).
+    this.campaignClicks = new StreamingQuery(this, 'CampaignClicks', {
+      queryName: 'campaign-clicks',
+      query: campaignClicksQuery,
+      shardCount: 2,
+    });
   }
 }

@@ -11,13 +11,13 @@ const TSX = join(REPO_ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs');
  * view prints plain lines.
  */
 describe('npm start (the demo)', () => {
-  it('runs the three example queries on the local stack and prints their results', async () => {
+  it('runs the four example queries (one in two stages) on the local stack and prints their results', async () => {
     const run = await runNode([TSX, 'demo/start.ts'], { env: cleanEnv(), timeoutMs: 110_000 });
     expect(run.code, run.stderr).toBe(0);
     const out = run.stdout;
 
     // The live view, as plain lines: every query shard, with its numbers.
-    for (const query of ['page-views', 'sessions', 'orders']) {
+    for (const query of ['page-views', 'sessions', 'orders', 'campaign-clicks.stage-1', 'campaign-clicks']) {
       expect(out).toMatch(
         new RegExp(
           `\\[\\s*[\\d.]+ s\\] ${query} shardId-\\d+: \\d+ batches, \\d+ rows, \\d+ rows/s, watermark [\\d:—]+, lag \\d+, \\d+ dead letters?`,
@@ -25,7 +25,7 @@ describe('npm start (the demo)', () => {
       );
     }
     expect(out).toMatch(
-      /pushed \d+ page views \(\d+ out of order, \d+ arriving 25 minutes late\), \d+ user events, \d+ orders \(\d+ duplicates\), 24 malformed records/,
+      /pushed \d+ page views \(\d+ out of order, \d+ arriving 25 minutes late\), \d+ user events, \d+ orders \(\d+ duplicates\), \d+ ad clicks, 30 malformed records/,
     );
 
     // page-views: a pivot of closed 1-minute windows, one column per page, and totals.
@@ -56,13 +56,24 @@ describe('npm start (the demo)', () => {
       Number(written),
     );
 
-    // dead letters: each kind of malformed record, with its reason.
+    // campaign-clicks (two stages): every click pushed is counted once, per campaign.
+    const clicks = section(out, 'campaign-clicks —');
+    const [, counted, cost, pushed, pushedCost] =
+      /(\d+) clicks and (\d+) cents counted of (\d+) and (\d+) pushed/.exec(clicks[0]!)!;
+    expect([counted, cost]).toEqual([pushed, pushedCost]);
+    expect(clicks[1]).toMatch(/^campaign\s+windows\s+clicks\s+cost$/);
+    expect(
+      clicks.filter((line) => /^(spring-sale|docs-launch|retarget|brand)\s+\d+\s+\d+\s+\d+$/.test(line)),
+    ).toHaveLength(4);
+
+    // dead letters: each kind of malformed record, with its reason (and stage, for two stages).
     const dead = section(out, 'dead letters —');
     expect(dead.slice(3)).toEqual([
       expect.stringMatching(/^page-views\s+malformed JSON\s+6$/),
       expect.stringMatching(/^page-views\s+partition key mismatch\s+6$/),
       expect.stringMatching(/^sessions\s+invalid UTF-8\s+6$/),
       expect.stringMatching(/^orders\s+schema\s+6$/),
+      expect.stringMatching(/^campaign-clicks \(stage-1\)\s+schema\s+6$/),
     ]);
 
     const [, errors, seconds] = /(\d+) function errors.*, \d+ records read; finished in ([\d.]+) s/.exec(

@@ -236,7 +236,7 @@ describe('sluice CLI end to end on the local stack', () => {
     const cases: [string[], RegExp][] = [
       [
         ['push', 'clicks', join(dir, 'none.jsonl')],
-        /^sluice: Unknown stream 'clicks' on the local stack: use one of page-views, user-activity, sessions, orders\.$/,
+        /^sluice: Unknown stream 'clicks' on the local stack: use one of page-views, user-activity, sessions, orders, ad-clicks, campaign-clicks\.$/,
       ],
       [
         ['push', 'page-views', join(dir, 'missing.jsonl')],
@@ -245,7 +245,7 @@ describe('sluice CLI end to end on the local stack', () => {
       [['push', 'page-views', dir], /^sluice: Cannot read .* \(EISDIR\): pass a readable JSON Lines file/],
       [
         ['query', 'clicks'],
-        /^sluice: Unknown query 'clicks' on the local stack: use one of page-views, sessions, orders\.$/,
+        /^sluice: Unknown query 'clicks' on the local stack: use one of page-views, sessions, orders, campaign-clicks\.$/,
       ],
       [['status', 'clicks'], /^sluice: Unknown query 'clicks' on the local stack: use one of /],
     ];
