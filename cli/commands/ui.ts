@@ -24,25 +24,31 @@ export function registerUi(program: Command): void {
     if (!Number.isInteger(port) || port < 0 || port > 65_535) {
       throw new InvalidOptionError('--port', flags.port, 'give a port number between 0 and 65535');
     }
-    const [{ ProgressFeed }, { startUiServer }, { resolveTarget }] = await Promise.all([
+    const [{ ProgressFeed }, { startUiServer }, { resolveTarget }, { queryStages }] = await Promise.all([
       import('../ui/progress-feed.js'),
       import('../ui/server.js'),
       import('../target/resolve.js'),
+      import('../target/query-stages.js'),
     ]);
     const target = await resolveTarget(flags);
     if (name === undefined && target.mode === 'aws') throw new QueryRequiredError();
-    const queries = (name === undefined ? target.knownQueries : [target.query(name)]).flatMap((query) =>
-      query.bucket === undefined
-        ? []
-        : [
-            new ProgressFeed({
-              client: target.clients.s3,
-              bucket: query.bucket,
-              prefix: query.prefix,
-              query: query.name,
-            }),
-          ],
-    );
+    // A two-stage query's stages each have their progress (stage 1 under `<query>.stage-1`).
+    const selected = name === undefined ? target.knownQueries : [target.query(name)];
+    const stages = (await Promise.all(selected.map((query) => queryStages(target, query)))).flat();
+    const queries = stages
+      .map((stage) => stage.location)
+      .flatMap((query) =>
+        query.bucket === undefined
+          ? []
+          : [
+              new ProgressFeed({
+                client: target.clients.s3,
+                bucket: query.bucket,
+                prefix: query.prefix,
+                query: query.name,
+              }),
+            ],
+      );
     const server = await startUiServer({
       port,
       read: async () => ({
