@@ -1,6 +1,7 @@
 import { type HashRange, inRange } from '../reshard/lineage.js';
 import type { Row } from '../types.js';
 import { bucketHashKey } from './buckets.js';
+import { ExchangeRecordsMissingError } from './errors.js';
 import type { AppliedFloor, ExchangeOffset, ExchangeTail } from './exchange-reader.js';
 import type { MarkerRecord, PositionedRecord, RowsRecord } from './exchange-record.js';
 import { type ExchangePosition, isAfterPosition } from './positions.js';
@@ -33,7 +34,8 @@ export interface CutBatch {
  *           applied[origin]; first copy of each; per origin in batch order
  * pos     = the last own marker taken (the batch reads its own records up to there)
  * rows    = per marker (O, N): O's rows of N, one per (bucket, index), in (bucket, index) order,
- *           in this partition's range, unless N ≤ done(bucket, O)
+ *           in this partition's range, unless N ≤ done(bucket, O); as many records as the marker
+ *           counts for those buckets, or SLUICE_EXCHANGE_GAP (records lost past the retention)
  * done(bucket, O) = max(applied[O], floors holding the bucket's hash key [O])
  * end     = { pos, applied ∪ markers, from = before the first own row still waiting,
  *             tails: each read whole, kept from its first row still waiting (dropped if none),
@@ -41,7 +43,12 @@ export interface CutBatch {
  * ```
  * Undefined when no marker is new: nothing to run.
  */
-export function cutBatch(start: ExchangeOffset, view: ExchangeView): CutBatch | undefined {
+export function cutBatch(
+  start: ExchangeOffset,
+  view: ExchangeView,
+  /** The partition's id and hash range: a batch's records of the range must all be there. */
+  partition: { readonly id: string; readonly range: HashRange },
+): CutBatch | undefined {
   const candidates: Array<{ position?: ExchangePosition; marker: MarkerRecord }> = [];
   for (const { tail, records } of view.tails) {
     for (const { position, record } of records) {
@@ -107,6 +114,24 @@ export function cutBatch(start: ExchangeOffset, view: ExchangeView): CutBatch | 
       if (marker.batchId <= done(start.applied, record.bucket, record.origin)) continue;
       const id = `${record.bucket}#${record.index}`;
       if (!parts.has(id)) parts.set(id, record);
+    }
+    let expected = 0;
+    for (const [bucket, records] of Object.entries(marker.records)) {
+      const b = Number(bucket);
+      if (
+        inRange(bucketHashKey(b), partition.range) &&
+        marker.batchId > done(start.applied, b, marker.origin)
+      )
+        expected += records;
+    }
+    if (parts.size < expected) {
+      throw new ExchangeRecordsMissingError({
+        partition: partition.id,
+        origin: marker.origin,
+        batchId: marker.batchId,
+        expected,
+        found: parts.size,
+      });
     }
     const ordered = [...parts.values()].sort((a, b) => a.bucket - b.bucket || a.index - b.index);
     for (const record of ordered) rows.push(...record.rows);

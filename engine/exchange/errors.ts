@@ -47,3 +47,24 @@ export class ExchangeGapError extends ExchangeError {
     );
   }
 }
+
+/**
+ * An origin batch's marker reached stage 2 but some of the batch's records for this partition's
+ * range are not there: they were lost (past the internal stream's retention). Applying the batch
+ * would silently drop rows, so it fails.
+ */
+export class ExchangeRecordsMissingError extends ExchangeError {
+  constructor(context: {
+    partition: string;
+    origin: string;
+    batchId: number;
+    expected: number;
+    found: number;
+  }) {
+    super(
+      'SLUICE_EXCHANGE_GAP',
+      `Origin batch ${context.batchId} of ${context.origin} has ${context.found} of its ${context.expected} exchange record(s) for internal partition ${context.partition}: the others are gone (they passed the internal stream's retention before stage 2 read them). Raise the internal stream's retention period and fix what held stage 2 back; to go on without them, reset stage 2's checkpoint of this partition, or rerun the query from the source with sluice backfill.`,
+      { context },
+    );
+  }
+}

@@ -53,6 +53,9 @@ export interface ExchangeOffset {
 
 const START: ExchangeOffset = { applied: {} };
 
+/** Hash ranges of the partitions, per transport (one listing per container on Lambda). */
+const RANGES = new WeakMap<ExchangeTransport, Map<string, HashRange>>();
+
 /**
  * Stage 2's source over one internal partition (protocol step 3): a batch ends at an end-of-batch
  * marker and applies every origin batch whose marker it contains, once (`cutBatch`). After a
@@ -62,8 +65,6 @@ const START: ExchangeOffset = { applied: {} };
  * the view. The same (start, end) offsets give the same rows, so replays are exact.
  */
 export class ExchangeReader implements BatchSource {
-  private range: Promise<HashRange> | undefined;
-
   constructor(
     private readonly transport: ExchangeTransport,
     /** The exchange's name: the source name stage 2's plan reads. */
@@ -75,7 +76,7 @@ export class ExchangeReader implements BatchSource {
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
     const start = offsetOf(committed, this.name);
     const view = await this.view(start, { tip: true });
-    const cut = cutBatch(start, view);
+    const cut = cutBatch(start, view, { id: this.partition, range: await this.hashRange() });
     return cut === undefined ? undefined : { [this.name]: cut.end };
   }
 
@@ -84,7 +85,7 @@ export class ExchangeReader implements BatchSource {
     const end = offsetOf(endOffsets, this.name);
     // Own records up to the batch's end only (none if it took no marker of its own).
     const view = await this.view(start, { upTo: end.pos });
-    const cut = cutBatch(start, view);
+    const cut = cutBatch(start, view, { id: this.partition, range: await this.hashRange() });
     const rows: Row[] = cut?.rows ?? [];
     return {
       rows: new Map([[this.name, rows]]),
@@ -117,13 +118,18 @@ export class ExchangeReader implements BatchSource {
     return { tails, own: records.filter((r) => isAfterPosition(r.position, start.from)) };
   }
 
-  private hashRange(): Promise<HashRange> {
-    this.range ??= this.transport.partitions().then((partitions) => {
-      const range = partitions.get(this.partition)?.hashRange;
+  /** The partition's hash range: listed once per transport (a shard's range never changes). */
+  private async hashRange(): Promise<HashRange> {
+    const known = RANGES.get(this.transport) ?? new Map<string, HashRange>();
+    RANGES.set(this.transport, known);
+    let range = known.get(this.partition);
+    if (range === undefined) {
+      const partitions = await this.transport.partitions();
+      for (const [id, lineage] of partitions) known.set(id, lineage.hashRange);
+      range = known.get(this.partition);
       if (range === undefined) throw new RangeError(`The exchange has no partition ${this.partition}.`);
-      return range;
-    });
-    return this.range;
+    }
+    return range;
   }
 }
 

@@ -25,7 +25,7 @@ export interface RowsRecord {
 /**
  * The end of origin batch (`origin`, `batchId`), put to every open partition only after all of
  * the batch's `rows` records were acknowledged; it carries the batch's max event time (the
- * origin's progress, from which stage 2 takes its watermark).
+ * origin's progress, from which stage 2 takes its watermark) and its record count per bucket.
  */
 export interface MarkerRecord {
   readonly v: 2;
@@ -33,6 +33,12 @@ export interface MarkerRecord {
   readonly origin: string;
   readonly batchId: BatchId;
   readonly maxEventTimeMs?: TimestampMs;
+  /**
+   * How many `rows` records the batch put per bucket (buckets with none left out): stage 2 checks
+   * it has every one of its range's before applying the batch, so a lost record (past the
+   * retention) fails loudly instead of silently dropping rows.
+   */
+  readonly records: Readonly<Record<string, number>>;
 }
 
 /** What travels through an exchange between stage 1 and stage 2 (DESIGN.md, "Exchange"). */

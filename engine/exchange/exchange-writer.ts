@@ -24,7 +24,7 @@ export interface ExchangeWriterOptions {
  * for each hash bucket b (of the row's routing key, see buckets.ts): the rows of b, packed into as
  *   few records as fit under the transport's record limit (index 0, 1, … within b)
  * put them all (each to the partition holding b's hash key) and wait until every one is acknowledged
- * then put the end-of-batch marker (origin, batch id, max event time) to every open partition
+ * then put the end-of-batch marker (origin, batch id, max event time, records per bucket) to every open partition
  * ```
  * The caller commits only after this returns. A replay re-puts identical records and markers
  * (buckets, packing and indices depend only on the batch's rows, not on the partitions), which stage 2 drops.
@@ -69,8 +69,10 @@ export class ExchangeWriter implements Sink {
     }
     const budget = transport.maxRecordBytes - envelopeBytes(origin);
     const records: RowsRecord[] = [];
+    const counts: Record<string, number> = {};
     for (const bucket of [...byBucket.keys()].sort((a, b) => a - b)) {
       const packed = pack(byBucket.get(bucket)!, budget);
+      counts[bucket] = packed.length;
       for (let index = 0; index < packed.length; index++) {
         records.push({ v: 2, kind: 'rows', origin, batchId, bucket, index, rows: packed[index]! });
       }
@@ -82,6 +84,7 @@ export class ExchangeWriter implements Sink {
       origin,
       batchId,
       ...(maxEventTimeMs === undefined ? {} : { maxEventTimeMs }),
+      records: counts,
     });
   }
 }

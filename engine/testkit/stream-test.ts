@@ -120,6 +120,8 @@ export class StreamTest {
   private knownExchange: string[] = [];
   /** Exchange partitions that are closed and have nothing left to run (their children may start). */
   private readonly finishedExchange = new Set<string>();
+  /** Exchange partitions known to hold records (Lambda invokes only those). */
+  private readonly nonEmptyExchange = new Set<string>();
   /** Set when a partition finished: its children may have become runnable. */
   private childrenMayStart = false;
   private staged: StagedQuery;
@@ -177,8 +179,11 @@ export class StreamTest {
     for (const partition of ordered) {
       if (this.finishedExchange.has(partition.shardId)) continue;
       if (!partition.parents.every((parent) => this.finishedExchange.has(parent))) continue;
-      const empty = (await this.transport.read(partition.shardId, undefined)).length === 0;
-      if (empty) {
+      if (!this.nonEmptyExchange.has(partition.shardId)) {
+        if ((await this.transport.read(partition.shardId, undefined)).length > 0)
+          this.nonEmptyExchange.add(partition.shardId);
+      }
+      if (!this.nonEmptyExchange.has(partition.shardId)) {
         if (partition.closed === true) this.finishedExchange.add(partition.shardId);
         continue;
       }

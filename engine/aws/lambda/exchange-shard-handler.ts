@@ -1,7 +1,7 @@
 import type { CommittedBatch, PlannedBatch } from '../../checkpoint/checkpoint-store.js';
 import { CheckpointConflictError } from '../../errors.js';
 import { adoptExchangePartition } from '../../exchange/adopt-partition.js';
-import { ExchangeGapError } from '../../exchange/errors.js';
+import { ExchangeError } from '../../exchange/errors.js';
 import { type ExchangeOffset, ExchangeReader } from '../../exchange/exchange-reader.js';
 import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
 import type { Adoption } from '../../reshard/adopt-parent-state.js';
@@ -174,18 +174,9 @@ export function exchangeShardHandler(
         });
       }
     } catch (error) {
-      if (error instanceof ExchangeGapError) {
-        const context = error.context as { partition: string; after?: string; firstHeld?: string };
-        reportExchangeTrim(
-          {
-            query: query.name,
-            shardId: context.partition,
-            after: context.after ?? '',
-            ...(context.firstHeld === undefined ? {} : { firstHeld: context.firstHeld }),
-          },
-          true,
-          options,
-        );
+      // Records lost past the retention (SLUICE_EXCHANGE_GAP): counted with the input gaps.
+      if (error instanceof ExchangeError && error.code === 'SLUICE_EXCHANGE_GAP') {
+        reportExchangeTrim({ query: query.name, shardId, ...error.context }, true, options);
       }
       reportFailure(error, { query: query.name, shardId }, options);
     } finally {

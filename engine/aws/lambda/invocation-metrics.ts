@@ -139,12 +139,12 @@ export function reportGap(gap: InputGap, where: { query: string; shardId: string
  * record expired (nothing waited: it reads on). Either counts `GapsPastRetention` (input-gap alarm).
  */
 export function reportExchangeTrim(
-  where: { query: string; shardId: string; after: string; firstHeld?: string },
+  where: { readonly query: string; readonly shardId: string } & Readonly<Record<string, unknown>>,
   lost: boolean,
   to: Observability,
 ): void {
   const message = lost
-    ? 'exchange records waiting for their marker passed the internal stream retention: origin batches may be lost'
+    ? 'exchange records stage 2 still needed passed the internal stream retention: origin batches are incomplete'
     : 'the last exchange record read passed the internal stream retention; nothing was waiting there';
   if (lost) to.logger?.error(message, where);
   else to.logger?.warn(message, where);

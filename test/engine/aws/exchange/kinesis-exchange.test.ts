@@ -1,6 +1,7 @@
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
+  GetShardIteratorCommand,
   type KinesisClient,
   PutRecordsCommand,
   type PutRecordsCommandOutput,
@@ -103,6 +104,7 @@ describe('KinesisExchange on kinesalite', () => {
       origin: 'shardId-000000000001',
       batchId: 4,
       maxEventTimeMs: 9,
+      records: { 128: 1 },
     };
     await exchange.put([rows]);
     await exchange.putMarker(marker);
@@ -197,6 +199,51 @@ describe('KinesisExchange on kinesalite', () => {
       context: { failed: 4, attempts: 3 },
     });
     expect(calls).toEqual([4, 4, 4]);
+  });
+
+  it('a read whose start passed the retention fails with SLUICE_EXCHANGE_GAP, or with tolerateTrim reads on and reports it', async () => {
+    const real = await internalStream('trimmed', 1);
+    const [shard] = (await listInternalShards(kinesis, 'trimmed')).map((s) => s.shardId) as [string];
+    await real.put(
+      [0, 1, 2].map((index) => ({
+        v: 2,
+        kind: 'rows',
+        origin: 's0',
+        batchId: 0,
+        bucket: 0,
+        index,
+        rows: [],
+      })),
+    );
+    const [p1, p2, p3] = (await real.read(shard, undefined)).map((r) => r.position) as [
+      string,
+      string,
+      string,
+    ];
+    // The same read on the real client is contiguous: the record at p1 is still held.
+    expect((await real.read(shard, p1)).map((r) => r.position)).toEqual([p2, p3]);
+    // Past the retention, an iterator at p1 starts at the oldest record still held (here: p2).
+    const send = (command: unknown) =>
+      command instanceof GetShardIteratorCommand && command.input.ShardIteratorType === 'AT_SEQUENCE_NUMBER'
+        ? kinesis.send(
+            new GetShardIteratorCommand({ ...command.input, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER' }),
+          )
+        : kinesis.send(command as never);
+    const reports: unknown[] = [];
+    const trimmed = new KinesisExchange({
+      client: { send } as unknown as KinesisClient,
+      stream: 'trimmed',
+      onTrimmed: (read) => reports.push(read),
+    });
+    await expect(trimmed.read(shard, p1)).rejects.toMatchObject({
+      code: 'SLUICE_EXCHANGE_GAP',
+      context: { partition: shard, after: p1, firstHeld: p2 },
+    });
+    expect(reports).toEqual([]);
+    expect((await trimmed.read(shard, p1, undefined, { tolerateTrim: true })).map((r) => r.position)).toEqual(
+      [p2, p3],
+    );
+    expect(reports).toEqual([{ shardId: shard, after: p1, firstHeld: p2 }]);
   });
 
   it('runs a two-stage query over the internal stream: crashes and replays of either stage change nothing', async () => {
