@@ -42,6 +42,9 @@ const environmentSchema = z.object({
   // Gap detection: records the event source mapping never delivered after the committed position
   // are read back from Kinesis and processed (on, the default), or not looked for (off).
   SLUICE_GAP_CHECK: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
+  // The query's run (Spark's runId): the construct sets the code's asset hash, so a deployment of
+  // new code restarts each input's watermark from new data (the global one carries over).
+  SLUICE_RUN_ID: z.string().min(1, 'set it to an id of the deployment, or unset it').optional(),
   // A shard's state (S3 state) may take this share of the function's memory; a batch that would
   // leave more fails with SLUICE_STATE_TOO_LARGE, naming the fix (more shards, more memory).
   SLUICE_STATE_MEMORY_FRACTION: z.coerce
@@ -107,4 +110,5 @@ export const ENVIRONMENT_VARIABLES = {
   exchangeStream: 'SLUICE_EXCHANGE_STREAM',
   gapCheck: 'SLUICE_GAP_CHECK',
   stateMemoryFraction: 'SLUICE_STATE_MEMORY_FRACTION',
+  runId: 'SLUICE_RUN_ID',
 } as const;

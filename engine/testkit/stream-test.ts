@@ -135,6 +135,12 @@ export class StreamTest {
   private lastPartition: string;
   /** While a Trigger.Once / AvailableNow run is on: what its sources may offer. */
   private trigger: MemoryBatchSourceOptions | undefined;
+  /**
+   * The run the executions belong to (Spark's `runId`, on Lambda a deployment): only
+   * {@link newRun} starts another. A crash and its replay, `stop`, `restart` (a cold container) and
+   * trigger runs stay in the run, as retried and new Lambda invocations of one deployment do.
+   */
+  private runNumber = 0;
 
   constructor(
     private query: QueryDefinition,
@@ -324,6 +330,18 @@ export class StreamTest {
   }
 
   /**
+   * Restarts the query as a new run: Spark's StopStream + StartStream (a new `runId`), on Lambda a
+   * deployment of new code (`SLUICE_RUN_ID` changes). Each input's watermark restarts from new
+   * data and only the global watermark carries over, as Spark's `WatermarkTracker` after a restart
+   * (see {@link restart} for the other arguments).
+   */
+  newRun(query: QueryDefinition = this.query): this {
+    this.restart(query);
+    this.runNumber++;
+    return this;
+  }
+
+  /**
    * Starts new executions from the same checkpoints and state, optionally with a changed query.
    * With the changelog store, the new executions also get a new store (a cold container).
    */
@@ -423,6 +441,7 @@ export class StreamTest {
             : new ExchangeWriter({ spec: exchange, transport: this.transport, origin: partition }),
         clock: this.clock,
         partition,
+        runId: `run-${this.runNumber}`,
         poisonIsolation: false,
         ...this.options.execution,
         hook: (phase) => {

@@ -4,6 +4,7 @@ import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, type CfnFunction, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Asset } from 'aws-cdk-lib/aws-s3-assets';
 import type { Construct } from 'constructs';
 import { ACKNOWLEDGED_FINDINGS, acknowledge } from './nag.js';
 
@@ -44,6 +45,25 @@ export const FUNCTION_METADATA = {
   query: 'sluice:query',
   role: 'sluice:role',
 } as const;
+
+/**
+ * The query's run id variable (functions/config.ts `SLUICE_RUN_ID`; infra does not import the
+ * functions' config here to keep this file free of zod).
+ */
+export const RUN_ID_VARIABLE = 'SLUICE_RUN_ID';
+
+/**
+ * The hash of the function's code asset: a deployment of new code is a new run of the query
+ * (Spark's `runId`), so each input's watermark restarts from new data as after a Spark restart;
+ * redeploying the same code keeps the run.
+ */
+function codeHashOf(fn: NodejsFunction): string {
+  const asset = fn.node.tryFindChild('Code');
+  if (asset instanceof Asset) return asset.assetHash;
+  throw new Error(
+    `sluice: the code asset of ${fn.node.path} was not found; set SLUICE_RUN_ID in \`environment\`.`,
+  );
+}
 
 /** What a sluice function does: run a query's micro-batches, or tick its heartbeats. */
 export type SluiceFunctionRole = 'query' | 'heartbeat';
@@ -121,5 +141,8 @@ export function createSluiceFunction(
   );
   resource.addMetadata(FUNCTION_METADATA.query, props.sluice.query);
   resource.addMetadata(FUNCTION_METADATA.role, props.sluice.role);
+  if (props.sluice.role === 'query' && props.environment[RUN_ID_VARIABLE] === undefined) {
+    fn.addEnvironment(RUN_ID_VARIABLE, codeHashOf(fn));
+  }
   return { fn, role, logGroup };
 }

@@ -51,6 +51,14 @@ describe('readConfig', () => {
     );
   });
 
+  it('hands SLUICE_RUN_ID (the deployment) to the handler as its run; unset, one run forever', () => {
+    expect(runtimeFromEnvironment('q', readConfig({ ...base, SLUICE_RUN_ID: 'abc123' })).runId).toBe(
+      'abc123',
+    );
+    expect(runtimeFromEnvironment('q', readConfig(base))).not.toHaveProperty('runId');
+    expect(() => readConfig({ ...base, SLUICE_RUN_ID: '' })).toThrow(/SLUICE_RUN_ID/);
+  });
+
   it('looks for input gaps unless SLUICE_GAP_CHECK=off', () => {
     expect(runtimeFromEnvironment('q', readConfig(base)).gapCheck).toBe(true);
     expect(runtimeFromEnvironment('q', readConfig({ ...base, SLUICE_GAP_CHECK: 'off' })).gapCheck).toBe(

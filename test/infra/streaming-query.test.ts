@@ -83,6 +83,25 @@ describe('StreamingQuery with default props', () => {
     template.hasResourceProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
+  it('names the run by the code asset: a deployment of new code restarts the inputs’ watermarks (SLUICE_RUN_ID)', () => {
+    const functions = Object.values(template.findResources(FUNCTION)).filter((fn) =>
+      String(fn.Properties?.Description).startsWith('sluice streaming query'),
+    );
+    expect(functions).toHaveLength(1);
+    const { Code, Environment } = functions[0]!.Properties as {
+      Code: { S3Key: string };
+      Environment: { Variables: Record<string, unknown> };
+    };
+    const runId = Environment.Variables.SLUICE_RUN_ID;
+    expect(runId).toMatch(/^[0-9a-f]{64}$/);
+    expect(Code.S3Key).toBe(`${runId as string}.zip`);
+    // The heartbeat function runs no query: no run.
+    const heartbeat = Object.values(template.findResources(FUNCTION)).filter(
+      (fn) => fn.Properties?.Environment?.Variables?.SLUICE_RUN_ID === undefined,
+    );
+    expect(heartbeat.length).toBeGreaterThan(0);
+  });
+
   it("declares the table exactly as the engine's stateTableDefinition, on-demand, with PITR, SSE and TTL", () => {
     const definition = stateTableDefinition('unused');
     const [, table] = resource(template, 'AWS::DynamoDB::Table');

@@ -115,6 +115,7 @@ export function exchangeShardHandler(
         : { maxStateBytesPerGroup: options.maxStateBytesPerGroup }),
       ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
       keepDroppedRows: options.lateRows ?? true,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });
   };

@@ -86,6 +86,13 @@ export interface KinesisHandlerOptions
    */
   readonly lateRows?: boolean;
   /**
+   * The run every invocation belongs to (`StreamExecutionOptions.runId`, Spark's `runId`): when it
+   * changes (a deployment of new code, by the construct's `SLUICE_RUN_ID`), each input's watermark
+   * restarts from new data and only the query's global watermark carries over, as after a Spark
+   * restart. Retried invocations stay in the run. @default one run that never changes
+   */
+  readonly runId?: string;
+  /**
    * The internal Kinesis stream (name or ARN) of a query that runs as two stages around an
    * exchange (`explain(query)` shows them). The handler then runs stage 1 for records of the
    * source stream and stage 2 for records of this stream; the StreamingQuery construct creates it
@@ -270,6 +277,7 @@ function shardHandler(
         : { maxStateBytesPerGroup: options.maxStateBytesPerGroup }),
       ...(options.poisonIsolation === undefined ? {} : { poisonIsolation: options.poisonIsolation }),
       keepDroppedRows: options.lateRows ?? true,
+      ...(options.runId === undefined ? {} : { runId: options.runId }),
       ...(options.hook === undefined ? {} : { hook: options.hook }),
     });
   };

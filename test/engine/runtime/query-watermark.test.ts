@@ -120,4 +120,35 @@ describe('queryWatermark', () => {
     expect(eviction({ ...base, own: undefined, partitions: [], shards: 'max' })).toBe(0);
     expect(eviction({ ...base, own: own({}), partitions: [], watermarkIds: [], shards: 'max' })).toBe(0);
   });
+  it('after a restart (a new run): other runs’ input watermarks are unseen; the first batch keeps what the old run would use next', () => {
+    const inRun = (p: PartitionWatermark, runId: string): PartitionWatermark => ({
+      ...p,
+      watermark: { ...p.watermark, runId },
+    });
+    const ownIn = (c: CommittedBatch, runId: string): CommittedBatch => ({
+      ...c,
+      watermark: { ...c.watermark, runId },
+    });
+    const input = {
+      ...base,
+      partition: 'a',
+      watermarkIds: ['w0', 'w1'],
+      shards: 'max' as const,
+      runId: 'r2',
+    };
+    const old = [inRun(partition('b', { w0: 9_000, w1: 5_000 }, 4_000), 'r1')];
+    // This partition's first batch of run r2: the old run's next watermark, min(9 s, 5 s) = 5 s.
+    const first = ownIn(own({ w0: 8_000, w1: 3_000 }, 3_000), 'r1');
+    expect(eviction({ ...input, own: first, partitions: old })).toBe(5_000);
+    // Later batches: only r2's values count (w1 unseen in r2 → 0 under min), held by the 4 s floor.
+    const later = ownIn(own({ w0: 20_000 }, 5_000), 'r2');
+    expect(eviction({ ...input, own: later, partitions: old })).toBe(5_000);
+    const peerInRun = [inRun(partition('b', { w1: 12_000 }, 5_000), 'r2')];
+    expect(eviction({ ...input, own: later, partitions: peerInRun })).toBe(12_000);
+    // Without run ids everything is one run, as before.
+    const { runId: _ignored, ...noRun } = input;
+    expect(
+      eviction({ ...noRun, own: own({ w0: 20_000 }, 5_000), partitions: [partition('b', { w1: 7_000 })] }),
+    ).toBe(7_000);
+  });
 });
