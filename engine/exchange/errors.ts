@@ -68,3 +68,18 @@ export class ExchangeRecordsMissingError extends ExchangeError {
     );
   }
 }
+
+/**
+ * An exchange record of another format version than this release reads (written by an older or
+ * newer sluice into the same internal stream). Skipping it would silently lose its rows, so the
+ * batch fails until the versions match.
+ */
+export class ExchangeFormatVersionError extends ExchangeError {
+  constructor(found: unknown, expected: number) {
+    super(
+      'SLUICE_EXCHANGE_FORMAT_VERSION',
+      `An exchange record of format version ${String(found)} reached stage 2, which reads version ${expected}. Records of the two versions cannot be mixed: deploy the release that wrote them until the internal stream is drained (sluice status shows both stages caught up), then upgrade; or reset the query's checkpoints and rerun it from the source (sluice backfill).`,
+      { context: { found: String(found), expected } },
+    );
+  }
+}

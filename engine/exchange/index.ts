@@ -2,6 +2,7 @@ export { adoptExchangePartition, type ExchangeAdoptionInput } from './adopt-part
 export { bucketHashKey, bucketOfKey, EXCHANGE_BUCKETS } from './buckets.js';
 export {
   ExchangeError,
+  ExchangeFormatVersionError,
   ExchangeGapError,
   ExchangePutFailedError,
   ExchangeRowTooLargeError,
@@ -19,6 +20,7 @@ export type {
   PositionedRecord,
   RowsRecord,
 } from './exchange-record.js';
+export { EXCHANGE_FORMAT_VERSION } from './exchange-record.js';
 export { ExchangeWriter, type ExchangeWriterOptions } from './exchange-writer.js';
 export { DEFAULT_MAX_EXCHANGE_RECORD_BYTES, MemoryExchange } from './memory-exchange.js';
 export { partialAggregate, supportsPartialAggregation } from './partial-aggregate.js';

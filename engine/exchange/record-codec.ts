@@ -1,4 +1,5 @@
 import type { Row } from '../types.js';
+import { ExchangeFormatVersionError } from './errors.js';
 import { EXCHANGE_FORMAT_VERSION, type ExchangeRecord } from './exchange-record.js';
 
 /**
@@ -11,7 +12,11 @@ export function encodeExchangeRecord(record: ExchangeRecord): Uint8Array {
   return new TextEncoder().encode(JSON.stringify(record, replacer));
 }
 
-/** Reads back what {@link encodeExchangeRecord} wrote; `undefined` for bytes that are not a record. */
+/**
+ * Reads back what {@link encodeExchangeRecord} wrote; `undefined` for bytes that are not a record.
+ * A record of another format version throws {@link ExchangeFormatVersionError}: its rows must not
+ * be skipped as if they were noise.
+ */
 export function decodeExchangeRecord(bytes: Uint8Array): ExchangeRecord | undefined {
   let value: unknown;
   try {
@@ -20,8 +25,9 @@ export function decodeExchangeRecord(bytes: Uint8Array): ExchangeRecord | undefi
     return undefined;
   }
   const record = value as ExchangeRecord | null;
-  if (record === null || typeof record !== 'object' || record.v !== EXCHANGE_FORMAT_VERSION) return undefined;
+  if (record === null || typeof record !== 'object') return undefined;
   if (record.kind !== 'rows' && record.kind !== 'marker') return undefined;
+  if (record.v !== EXCHANGE_FORMAT_VERSION) throw new ExchangeFormatVersionError(record.v, EXCHANGE_FORMAT_VERSION);
   return record;
 }
 
