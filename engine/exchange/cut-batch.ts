@@ -24,6 +24,11 @@ export interface CutBatch {
   readonly end: ExchangeOffset;
   readonly rows: Row[];
   readonly eventTimeMs?: number;
+  /**
+   * The same rows and event time per input (a record's `input`; `''` for untagged records), for
+   * stage 2 of a join or union, where each input keeps its own watermark.
+   */
+  readonly byInput: ReadonlyMap<string, { readonly rows: Row[]; eventTimeMs?: number }>;
 }
 
 /**
@@ -106,8 +111,15 @@ export function cutBatch(
 
   const rows: Row[] = [];
   let eventTimeMs: number | undefined;
+  const byInput = new Map<string, { rows: Row[]; eventTimeMs?: number }>();
   const applied: Record<string, number> = { ...start.applied };
   for (const { marker } of markers) {
+    const input = marker.input ?? '';
+    let mine = byInput.get(input);
+    if (mine === undefined) {
+      mine = { rows: [] };
+      byInput.set(input, mine);
+    }
     const parts = new Map<string, RowsRecord>();
     for (const record of available) {
       if (record.origin !== marker.origin || record.batchId !== marker.batchId) continue;
@@ -134,7 +146,15 @@ export function cutBatch(
       });
     }
     const ordered = [...parts.values()].sort((a, b) => a.bucket - b.bucket || a.index - b.index);
-    for (const record of ordered) rows.push(...record.rows);
+    for (const record of ordered) {
+      rows.push(...record.rows);
+      mine.rows.push(...record.rows);
+    }
+    if (
+      marker.maxEventTimeMs !== undefined &&
+      (mine.eventTimeMs === undefined || marker.maxEventTimeMs > mine.eventTimeMs)
+    )
+      mine.eventTimeMs = marker.maxEventTimeMs;
     if (
       marker.maxEventTimeMs !== undefined &&
       (eventTimeMs === undefined || marker.maxEventTimeMs > eventTimeMs)
@@ -173,7 +193,7 @@ export function cutBatch(
     ...(tails.length === 0 ? {} : { tails }),
     ...(keptFloors.length === 0 ? {} : { floors: keptFloors }),
   };
-  return { end, rows, ...(eventTimeMs === undefined ? {} : { eventTimeMs }) };
+  return { end, rows, byInput, ...(eventTimeMs === undefined ? {} : { eventTimeMs }) };
 }
 
 function rangeOf(floor: AppliedFloor): HashRange {

@@ -63,15 +63,28 @@ const RANGES = new WeakMap<ExchangeTransport, Map<string, HashRange>>();
  * its hash range they left waiting), before its own records: Kinesis orders a parent's records
  * before its children's, so at a marker every record of its origin batch for this range is in
  * the view. The same (start, end) offsets give the same rows, so replays are exact.
+ *
+ * Reading several inputs (a join's sides, a union's inputs, each written by its own stage 1), a
+ * record's rows go to the source its `input` names, and each input's markers give that input's
+ * event time (`sourceEventTimesMs`), so each keeps its own watermark. The offsets are kept under
+ * the first name: one internal partition has one position.
  */
 export class ExchangeReader implements BatchSource {
+  /** The first input's name: stage 2's offsets are kept under it. */
+  private readonly name: string;
+  private readonly inputs: readonly string[];
+
   constructor(
     private readonly transport: ExchangeTransport,
-    /** The exchange's name: the source name stage 2's plan reads. */
-    private readonly name: string,
+    /** The exchange's name(s): the source name(s) stage 2's plan reads. */
+    names: string | readonly string[],
     /** The internal partition (a shard id on Kinesis). */
     private readonly partition: string,
-  ) {}
+  ) {
+    this.inputs = typeof names === 'string' ? [names] : names;
+    if (this.inputs.length === 0) throw new RangeError('An exchange reader needs at least one input.');
+    this.name = this.inputs[0]!;
+  }
 
   async nextEndOffsets(committed: Offsets): Promise<Offsets | undefined> {
     const start = offsetOf(committed, this.name);
@@ -80,17 +93,32 @@ export class ExchangeReader implements BatchSource {
     return cut === undefined ? undefined : { [this.name]: cut.end };
   }
 
-  async getBatch(startOffsets: Offsets, endOffsets: Offsets): Promise<BatchInput & { eventTimeMs?: number }> {
+  async getBatch(startOffsets: Offsets, endOffsets: Offsets): Promise<BatchInput> {
     const start = offsetOf(startOffsets, this.name);
     const end = offsetOf(endOffsets, this.name);
     // Own records up to the batch's end only (none if it took no marker of its own).
     const view = await this.view(start, { upTo: end.pos });
     const cut = cutBatch(start, view, { id: this.partition, range: await this.hashRange() });
-    const rows: Row[] = cut?.rows ?? [];
+    if (this.inputs.length === 1) {
+      // One input: its markers' event time counts at every withWatermark (records are untagged).
+      const rows: Row[] = cut?.rows ?? [];
+      return {
+        rows: new Map([[this.name, rows]]),
+        deadLetters: [],
+        ...(cut?.eventTimeMs === undefined ? {} : { eventTimeMs: cut.eventTimeMs }),
+      };
+    }
+    const rows = new Map<string, Row[]>(this.inputs.map((input) => [input, []]));
+    const eventTimes = new Map<string, number>();
+    for (const [input, part] of cut?.byInput ?? []) {
+      const name = input === '' ? this.name : input;
+      rows.get(name)?.push(...part.rows);
+      if (part.eventTimeMs !== undefined) eventTimes.set(name, part.eventTimeMs);
+    }
     return {
-      rows: new Map([[this.name, rows]]),
+      rows,
       deadLetters: [],
-      ...(cut?.eventTimeMs === undefined ? {} : { eventTimeMs: cut.eventTimeMs }),
+      ...(eventTimes.size === 0 ? {} : { sourceEventTimesMs: eventTimes }),
     };
   }
 

@@ -15,6 +15,11 @@ export const EXCHANGE_FORMAT_VERSION = 2;
 export interface RowsRecord {
   readonly v: 2;
   readonly kind: 'rows';
+  /**
+   * The exchange's name when stage 2 reads several inputs (a join's sides, a union's inputs, each
+   * written by its own stage 1); absent, the record belongs to stage 2's only input.
+   */
+  readonly input?: string;
   readonly origin: string;
   readonly batchId: BatchId;
   readonly bucket: number;
@@ -30,6 +35,8 @@ export interface RowsRecord {
 export interface MarkerRecord {
   readonly v: 2;
   readonly kind: 'marker';
+  /** As a rows record's: the input whose watermark the marker's event time moves. */
+  readonly input?: string;
   readonly origin: string;
   readonly batchId: BatchId;
   readonly maxEventTimeMs?: TimestampMs;

@@ -36,6 +36,11 @@ export class ExchangeWriter implements Sink {
     this.description = `ExchangeWriter[${options.spec.name}]`;
   }
 
+  /** The tag stage 2 reads this writer's records under, when it reads several inputs. */
+  private get input(): string | undefined {
+    return this.options.spec.tagged ? this.options.spec.name : undefined;
+  }
+
   /** What stage 1 puts for a batch's rows: the rows, or their partial aggregates. */
   private exchanged(rows: readonly Row[]): readonly Row[] {
     const { spec } = this.options;
@@ -46,18 +51,22 @@ export class ExchangeWriter implements Sink {
 
   /** Fails, writing nothing, when a row cannot fit in one record (poison isolation finds it). */
   check(_batchId: BatchId, rows: readonly Row[]): void {
-    const budget = this.options.transport.maxRecordBytes - envelopeBytes(this.options.origin);
+    const budget = this.options.transport.maxRecordBytes - envelopeBytes(this.options.origin, this.input);
     for (const row of this.exchanged(rows)) {
       const bytes = encodedRowBytes(row) + 1;
       if (bytes > budget) throw new ExchangeRowTooLargeError(bytes, budget);
     }
   }
 
-  async addBatch(batchId: BatchId, batchRows: readonly Row[], _context: SinkBatchContext): Promise<void> {
+  async addBatch(batchId: BatchId, batchRows: readonly Row[], context: SinkBatchContext): Promise<void> {
     const { spec, transport, origin } = this.options;
+    const input = this.input;
+    const tag = input === undefined ? {} : { input };
     const rows = this.exchanged(batchRows);
     const byBucket = new Map<number, Row[]>();
-    let maxEventTimeMs: number | undefined;
+    // The event time stage 1's withWatermark saw (rows a later filter dropped included, as Spark
+    // counts them); else the written rows' own.
+    let maxEventTimeMs: number | undefined = spec.eventTime === undefined ? undefined : context?.eventTimeMs;
     for (const row of rows) {
       const bucket = bucketOfKey(routeKeyOf(row, spec));
       const mine = byBucket.get(bucket);
@@ -67,20 +76,21 @@ export class ExchangeWriter implements Sink {
       if (time !== undefined && (maxEventTimeMs === undefined || time > maxEventTimeMs))
         maxEventTimeMs = time;
     }
-    const budget = transport.maxRecordBytes - envelopeBytes(origin);
+    const budget = transport.maxRecordBytes - envelopeBytes(origin, input);
     const records: RowsRecord[] = [];
     const counts: Record<string, number> = {};
     for (const bucket of [...byBucket.keys()].sort((a, b) => a - b)) {
       const packed = pack(byBucket.get(bucket)!, budget);
       counts[bucket] = packed.length;
       for (let index = 0; index < packed.length; index++) {
-        records.push({ v: 2, kind: 'rows', origin, batchId, bucket, index, rows: packed[index]! });
+        records.push({ v: 2, kind: 'rows', ...tag, origin, batchId, bucket, index, rows: packed[index]! });
       }
     }
     if (records.length > 0) await transport.put(records);
     await transport.putMarker({
       v: 2,
       kind: 'marker',
+      ...tag,
       origin,
       batchId,
       ...(maxEventTimeMs === undefined ? {} : { maxEventTimeMs }),

@@ -27,7 +27,8 @@ export function decodeExchangeRecord(bytes: Uint8Array): ExchangeRecord | undefi
   const record = value as ExchangeRecord | null;
   if (record === null || typeof record !== 'object') return undefined;
   if (record.kind !== 'rows' && record.kind !== 'marker') return undefined;
-  if (record.v !== EXCHANGE_FORMAT_VERSION) throw new ExchangeFormatVersionError(record.v, EXCHANGE_FORMAT_VERSION);
+  if (record.v !== EXCHANGE_FORMAT_VERSION)
+    throw new ExchangeFormatVersionError(record.v, EXCHANGE_FORMAT_VERSION);
   return record;
 }
 
@@ -36,9 +37,9 @@ export function encodedRowBytes(row: Row): number {
   return utf8Length(JSON.stringify(row, replacer));
 }
 
-/** Room a `rows` record needs besides its rows: fields, separators, the origin, and the origin again as the Kinesis partition key (which counts toward the 1 MiB), generously. */
-export function envelopeBytes(origin: string): number {
-  return 256 + 2 * utf8Length(origin);
+/** Room a `rows` record needs besides its rows: fields, separators, the input tag, the origin, and the origin again as the Kinesis partition key (which counts toward the 1 MiB), generously. */
+export function envelopeBytes(origin: string, input = ''): number {
+  return 256 + 2 * utf8Length(origin) + utf8Length(input);
 }
 
 function replacer(this: unknown, _key: string, value: unknown): unknown {

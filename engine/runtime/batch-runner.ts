@@ -127,10 +127,12 @@ export async function runPlannedBatch(
   const executed = await timed(durations, 'addBatch', async () => {
     const result = await executeBatch(executeDepsOf(deps), batch, inputs);
     deadLetters.push(...input.deadLetters, ...result.rejected.map(rejectedToDeadLetter));
+    const seen = maxSeenEventTime(result.eventTimes);
     await deps.sink.addBatch(batch.batchId, result.rows, {
       batch,
       deadLetters,
       ...(deps.keepDroppedRows ? { droppedRows: result.dropped } : {}),
+      ...(seen === undefined ? {} : { eventTimeMs: seen }),
     });
     return result;
   });
@@ -169,10 +171,14 @@ export async function runPlannedBatch(
       previous?.watermark ?? INITIAL_WATERMARK,
       deps.plan.watermarkIds,
       deps.watermarkDelaysMs,
-      withSeenEventTime(
-        withIdleEventTime(eventTimes, deps.plan.watermarkIds, batch.idleEventTimeMs),
-        deps.plan.watermarkIds,
-        input.eventTimeMs,
+      withSourceEventTimes(
+        withSeenEventTime(
+          withIdleEventTime(eventTimes, deps.plan.watermarkIds, batch.idleEventTimeMs),
+          deps.plan.watermarkIds,
+          input.eventTimeMs,
+        ),
+        deps.plan.watermarkSources,
+        input.sourceEventTimesMs,
       ),
       deps.query.watermarkPolicy,
       deps.runId,
@@ -299,16 +305,43 @@ function withSeenEventTime(
 ): ReadonlyMap<string, EventTimeStats> {
   if (seenMs === undefined) return eventTimes;
   const merged = new Map(eventTimes);
-  for (const id of watermarkIds) {
-    const stats = merged.get(id);
-    merged.set(
-      id,
-      stats === undefined || stats.count === 0
-        ? { min: seenMs, max: seenMs, sum: seenMs, count: 1 }
-        : { ...stats, max: Math.max(stats.max, seenMs) },
-    );
+  for (const id of watermarkIds) merged.set(id, seenAt(merged.get(id), seenMs));
+  return merged;
+}
+
+/**
+ * Event time an input saw per source (stage 2 of a join or union: each input's markers): counted
+ * at the `withWatermark` operators above that source only, so each input keeps its own watermark.
+ */
+function withSourceEventTimes(
+  eventTimes: ReadonlyMap<string, EventTimeStats>,
+  watermarkSources: ReadonlyMap<string, readonly string[]>,
+  seen: ReadonlyMap<string, number> | undefined,
+): ReadonlyMap<string, EventTimeStats> {
+  if (seen === undefined || seen.size === 0) return eventTimes;
+  const merged = new Map(eventTimes);
+  for (const [id, sources] of watermarkSources) {
+    for (const source of sources) {
+      const seenMs = seen.get(source);
+      if (seenMs !== undefined) merged.set(id, seenAt(merged.get(id), seenMs));
+    }
   }
   return merged;
+}
+
+function seenAt(stats: EventTimeStats | undefined, seenMs: number): EventTimeStats {
+  return stats === undefined || stats.count === 0
+    ? { min: seenMs, max: seenMs, sum: seenMs, count: 1 }
+    : { ...stats, max: Math.max(stats.max, seenMs) };
+}
+
+/** The highest event time any `withWatermark` operator saw in the batch. */
+function maxSeenEventTime(eventTimes: ReadonlyMap<string, EventTimeStats>): number | undefined {
+  let max: number | undefined;
+  for (const stats of eventTimes.values()) {
+    if (stats.count > 0 && (max === undefined || stats.max > max)) max = stats.max;
+  }
+  return max;
 }
 
 /** Carries the processing time of the last batch with input forward, for the idle policy. */

@@ -10,7 +10,7 @@ import { SourceExec } from '../operators/source.js';
 import { StatelessExec } from '../operators/stateless.js';
 import { UnionExec } from '../operators/union.js';
 import { WatermarkExec } from '../operators/watermark.js';
-import type { PlanNode, StatelessNode } from '../plan/nodes.js';
+import { type PlanNode, type StatelessNode, walkPlan } from '../plan/nodes.js';
 import { requiredColumns } from '../plan/required-columns.js';
 import type { PhysicalOperator, StatefulOperator } from './operator.js';
 import { watermarkedColumnsOf } from './watermarked-columns.js';
@@ -22,6 +22,8 @@ export interface PhysicalPlan {
   readonly statefulOperators: readonly StatefulOperator[];
   /** Ids of the `withWatermark` operators, in plan order. */
   readonly watermarkIds: readonly string[];
+  /** The sources below each `withWatermark` operator (event time seen per source counts there). */
+  readonly watermarkSources: ReadonlyMap<string, readonly string[]>;
   /** Sources read by the query. */
   readonly sources: readonly string[];
 }
@@ -46,6 +48,7 @@ export interface CompileContext {
 export function compileQuery(query: QueryDefinition): PhysicalPlan {
   const statefulOperators: StatefulOperator[] = [];
   const watermarkIds: string[] = [];
+  const watermarkSources = new Map<string, string[]>();
   const sources: string[] = [];
   let statefulCount = 0;
 
@@ -88,6 +91,11 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
         const child = compile(node.child);
         const id = `watermark-${watermarkIds.length}`;
         watermarkIds.push(id);
+        const below: string[] = [];
+        walkPlan(node.child, (n) => {
+          if (n.kind === 'source' && !below.includes(n.name)) below.push(n.name);
+        });
+        watermarkSources.set(id, below);
         return new WatermarkExec(child, id, node.column);
       }
       case 'union':
@@ -115,7 +123,7 @@ export function compileQuery(query: QueryDefinition): PhysicalPlan {
   }
 
   const root = compile(query.plan);
-  return { root, statefulOperators, watermarkIds, sources };
+  return { root, statefulOperators, watermarkIds, watermarkSources, sources };
 }
 
 /** Node kinds whose compilers live next to their operators. */

@@ -45,6 +45,11 @@ export interface BatchInput {
    */
   readonly eventTimeMs?: number;
   /**
+   * Event time seen per source besides its rows' (stage 2 reading several exchanged inputs: each
+   * input's markers): counted only at the `withWatermark` operators above that source.
+   */
+  readonly sourceEventTimesMs?: ReadonlyMap<string, number>;
+  /**
    * Where the row at `index` of `source`'s rows came from, when the source knows. A function, not
    * a list per row, so the hot path allocates nothing for it: only poison isolation asks.
    */

@@ -26,6 +26,11 @@ export interface SinkBatchContext {
   readonly deadLetters: readonly DeadLetter[];
   /** Rows operators dropped as late, when the query keeps them (late-rows side output). */
   readonly droppedRows?: readonly DroppedRow[];
+  /**
+   * The highest event time the batch's `withWatermark` operators saw (absent: none), which an
+   * exchange writer's end-of-batch marker reports to stage 2.
+   */
+  readonly eventTimeMs?: number;
 }
 
 /** Where a query writes, as declared in the query; runtimes bind it to a {@link Sink}. */

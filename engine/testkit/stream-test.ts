@@ -5,7 +5,13 @@ import { ExchangeReader } from '../exchange/exchange-reader.js';
 import type { ExchangeTransport } from '../exchange/exchange-record.js';
 import { ExchangeWriter } from '../exchange/exchange-writer.js';
 import { MemoryExchange } from '../exchange/memory-exchange.js';
-import { planStages, type Stage, type StagedQuery } from '../plan/exchange/plan-stages.js';
+import {
+  exchangeOrigin,
+  planStages,
+  type Stage,
+  type StagedQuery,
+  stageOnes,
+} from '../plan/exchange/plan-stages.js';
 import type { StreamShards } from '../reshard/lineage.js';
 import type { BatchOutcome, BatchPhase } from '../runtime/batch-runner.js';
 import { compileQuery } from '../runtime/compile.js';
@@ -125,6 +131,13 @@ export class StreamTest {
   /** Set when a partition finished: its children may have become runnable. */
   private childrenMayStart = false;
   private staged: StagedQuery;
+  /**
+   * With several stage 1s (a join's sides, a union's inputs): each one's run on each source
+   * partition, by its exchange origin `<stage-1 name>/<partition>` (what `runOneBatch` takes).
+   */
+  private stageOneRuns = new Map<string, { stage: Stage; partition: string }>();
+  /** Checkpoints of each stage 1 by name, when a query has several. */
+  private readonly stageOneTables = new Map<string, MemoryCheckpointTable>();
   /** Dead letters of every batch run, in order (replays included). */
   readonly deadLetters: DeadLetter[] = [];
   /** Rows dropped as late (with `execution.keepDroppedRows`), in order. */
@@ -133,6 +146,8 @@ export class StreamTest {
   private crashPhase: BatchPhase | undefined;
   /** The partition that ran the last batch (what `replayLastBatch` replays). */
   private lastPartition: string;
+  /** The run id (`runOneBatch`'s) of the last batch, when known. */
+  private lastRun: string | undefined;
   /** While a Trigger.Once / AvailableNow run is on: what its sources may offer. */
   private trigger: MemoryBatchSourceOptions | undefined;
   /**
@@ -162,11 +177,38 @@ export class StreamTest {
       this.staged.exchange === undefined || given !== undefined ? undefined : new MemoryExchange(count);
     this.transport = this.staged.exchange === undefined ? undefined : (given ?? this.exchange);
     this.knownExchange = this.exchange?.openPartitions() ?? [];
+    this.layStageOnes();
+  }
+
+  /** The runs of stage 1 when a query has several (see `stageOneRuns`). */
+  private layStageOnes(): void {
+    const ones = stageOnes(this.staged);
+    this.stageOneRuns = new Map(
+      ones.length < 2
+        ? []
+        : ones.flatMap((stage) =>
+            this.partitions.map(
+              (partition) => [exchangeOrigin(this.staged, stage, partition), { stage, partition }] as const,
+            ),
+          ),
+    );
+  }
+
+  /**
+   * What runs stage 1 (or the query itself), as `runOneBatch` takes it: the source partitions, or
+   * with several stage 1s each one's run `<stage-1 name>/<partition>`.
+   */
+  get stageOnePartitionIds(): readonly string[] {
+    return this.stageOneRuns.size > 0 ? [...this.stageOneRuns.keys()] : this.partitions;
   }
 
   /** Whether a partition is one of stage 2's (any partition but the sources', with an exchange). */
   private isExchangePartition(partition: string): boolean {
-    return this.transport !== undefined && !this.partitions.includes(partition);
+    return (
+      this.transport !== undefined &&
+      !this.partitions.includes(partition) &&
+      !this.stageOneRuns.has(partition)
+    );
   }
 
   /**
@@ -228,7 +270,7 @@ export class StreamTest {
     for (let ran = true; ran; ) {
       ran = false;
       this.childrenMayStart = false;
-      for (const partition of [...this.partitions, ...(await this.exchangeRunnable())]) {
+      for (const partition of [...this.stageOnePartitionIds, ...(await this.exchangeRunnable())]) {
         const outcome = await this.runPartition(partition);
         if (outcome === undefined) continue;
         outcomes.push(outcome);
@@ -259,7 +301,7 @@ export class StreamTest {
   async runOnce(): Promise<Row[]> {
     return this.withTrigger({ throughSeq: this.latestSeq(), oneBatch: true }, async () => {
       const outcomes: BatchOutcome[] = [];
-      for (const partition of [...this.partitions, ...(await this.exchangeRunnable())]) {
+      for (const partition of [...this.stageOnePartitionIds, ...(await this.exchangeRunnable())]) {
         const outcome = await this.runPartition(partition);
         if (outcome !== undefined) outcomes.push(outcome);
       }
@@ -288,12 +330,24 @@ export class StreamTest {
   /** Runs at most one batch (on `partition`); returns its outcome, or `undefined` if none was due. */
   async runOneBatch(partition = this.partitions[0]!): Promise<BatchOutcome | undefined> {
     const outcome = await this.runPartition(partition);
-    if (outcome !== undefined) this.record([outcome]);
+    if (outcome !== undefined) {
+      this.record([outcome]);
+      this.lastRun = partition;
+    }
     return outcome;
   }
 
   /** The checkpoint store of one partition (a source partition, or an exchange partition of stage 2). */
   checkpointsOf(partition: string): MemoryCheckpointStore {
+    const run = this.stageOneRuns.get(partition);
+    if (run !== undefined) {
+      let table = this.stageOneTables.get(run.stage.query.name);
+      if (table === undefined) {
+        table = new MemoryCheckpointTable();
+        this.stageOneTables.set(run.stage.query.name, table);
+      }
+      return table.partition(run.partition);
+    }
     return this.isExchangePartition(partition)
       ? this.exchangeCheckpointTable.partition(partition)
       : this.checkpointTable.partition(partition);
@@ -348,6 +402,7 @@ export class StreamTest {
   restart(query: QueryDefinition = this.query): this {
     this.query = query;
     this.staged = planStages(query);
+    this.layStageOnes();
     if ((this.staged.exchange === undefined) !== (this.transport === undefined)) {
       throw new Error(
         'restart: a query cannot gain or lose its exchange across a restart; start a new StreamTest.',
@@ -363,7 +418,7 @@ export class StreamTest {
    * again, a fresh execution replays it) and returns what the replay wrote.
    */
   async replayLastBatch(): Promise<BatchOutcome> {
-    const partition = this.lastPartition;
+    const partition = this.lastRun ?? this.lastPartition;
     this.checkpointsOf(partition).reopenLastBatch();
     this.stop();
     const outcome = await this.running(partition).runNextBatch();
@@ -381,6 +436,7 @@ export class StreamTest {
     this.outcomes = outcomes;
     for (const outcome of outcomes) {
       this.lastPartition = outcome.progress.partition;
+      this.lastRun = undefined;
       this.progress.push(outcome.progress);
       this.rejected.push(...outcome.rejected);
       this.deadLetters.push(...outcome.deadLetters);
@@ -403,6 +459,11 @@ export class StreamTest {
 
   private running(partition: string): StreamExecution {
     let execution = this.executions.get(partition);
+    const one = this.stageOneRuns.get(partition);
+    if (execution === undefined && one !== undefined) {
+      execution = this.stageOneExecution(partition, one.stage, one.partition);
+      this.executions.set(partition, execution);
+    }
     if (execution === undefined) {
       const stage = this.stageOf(partition);
       const exchange = this.staged.exchange;
@@ -411,7 +472,11 @@ export class StreamTest {
       execution = new StreamExecution({
         query: stage.query,
         source: stage2
-          ? new ExchangeReader(transport, exchange.name, partition)
+          ? new ExchangeReader(
+              transport,
+              this.staged.exchanges.map((input) => input.name),
+              partition,
+            )
           : new MemoryBatchSource(this.streams, partition, this.trigger),
         ...(stage2
           ? {
@@ -455,6 +520,33 @@ export class StreamTest {
       this.executions.set(partition, execution);
     }
     return execution;
+  }
+
+  /** One stage 1 of several (a join side, a union input) on one source partition. */
+  private stageOneExecution(id: string, stage: Stage, partition: string): StreamExecution {
+    const sources = stage.sources ?? [];
+    return new StreamExecution({
+      query: stage.query,
+      source: new MemoryBatchSource(
+        this.streams.filter((stream) => sources.includes(stream.name)),
+        partition,
+        this.trigger,
+      ),
+      stateStore: this.stateStore,
+      checkpoints: this.checkpointsOf(id),
+      sink: new ExchangeWriter({ spec: stage.exchange!, transport: this.transport!, origin: id }),
+      clock: this.clock,
+      partition,
+      poisonIsolation: false,
+      ...this.options.execution,
+      hook: (phase) => {
+        if (this.crashPhase === phase) {
+          this.crashPhase = undefined;
+          this.executions.delete(id);
+          throw new SimulatedCrash(phase);
+        }
+      },
+    });
   }
 
   private boundSink(partition: string): Sink {

@@ -37,6 +37,10 @@ export function twoStageHandler(
   shardHandler: ShardHandlerFactory,
 ): KinesisHandler {
   const spec = staged.exchange!;
+  if (staged.exchanges.length > 1) {
+    // Joins and unions through the exchange run in the test kit; the Lambda handler learns them next.
+    throw new ExchangeNotDeployableError(staged.query.name, explain(staged.query));
+  }
   const stream = options.exchangeStream;
   if (stream === undefined) throw new ExchangeNotDeployableError(staged.query.name, explain(staged.query));
   // One per container: it keeps the internal stream's open shards (for markers) between invocations.

@@ -3,6 +3,7 @@ import type { SinkSpec } from '../../sinks/sink.js';
 import { sqlText } from '../expressions/sql-text.js';
 import type { GroupingKey, PlanNode } from '../nodes.js';
 import { childrenOf } from '../nodes.js';
+import { describeKeys } from './exchange-shape.js';
 import { planStages } from './plan-stages.js';
 
 /**
@@ -28,14 +29,15 @@ export function explain(query: QueryDefinition): string {
   const staged = planStages(query);
   const lines: string[] = [];
   const stages = [...staged.stages].reverse();
+  const readers = new Set(staged.exchanges.map((exchange) => exchange.name));
   for (const stage of stages) {
     const where =
       staged.stages.length === 1 ? '' : stage.id === 1 ? ' (per source shard)' : ' (per internal shard)';
     lines.push(`== Stage ${stage.id}: ${stage.query.name}${where} ==`);
     lines.push(`Sink ${describeSink(stage.query.sink)}, ${stage.query.outputMode} mode`);
-    const partial = stage.id === 1 ? staged.exchange?.partialAggregate : undefined;
-    if (partial !== undefined) lines.push(`+- Partial${describe(partial, undefined)}`);
-    printTree(stage.query.plan, partial === undefined ? '' : '   ', lines, staged.exchange?.name);
+    const partial = stage.id === 1 ? stage.exchange?.partialAggregate : undefined;
+    if (partial !== undefined) lines.push(`+- Partial${describe(partial, readers)}`);
+    printTree(stage.query.plan, partial === undefined ? '' : '   ', lines, readers);
   }
   if (staged.exchange !== undefined) {
     lines.push(`Exchange planned: ${staged.exchange.reason}.`);
@@ -43,15 +45,15 @@ export function explain(query: QueryDefinition): string {
   return lines.join('\n');
 }
 
-function printTree(node: PlanNode, indent: string, lines: string[], exchange: string | undefined): void {
-  lines.push(`${indent}+- ${describe(node, exchange)}`);
-  for (const child of childrenOf(node)) printTree(child, `${indent}   `, lines, exchange);
+function printTree(node: PlanNode, indent: string, lines: string[], readers: ReadonlySet<string>): void {
+  lines.push(`${indent}+- ${describe(node, readers)}`);
+  for (const child of childrenOf(node)) printTree(child, `${indent}   `, lines, readers);
 }
 
-function describe(node: PlanNode, exchange: string | undefined): string {
+function describe(node: PlanNode, readers: ReadonlySet<string>): string {
   switch (node.kind) {
     case 'source':
-      if (node.name === exchange) return `ExchangeReader ${node.name}`;
+      if (readers.has(node.name)) return `ExchangeReader ${node.name}`;
       return `Source ${node.name}${typeof node.partitionKey === 'string' ? ` partitioned by ${node.partitionKey}` : ''}`;
     case 'watermark':
       return `WithWatermark ${node.column}, ${node.delayMs} ms`;
@@ -64,7 +66,7 @@ function describe(node: PlanNode, exchange: string | undefined): string {
     case 'groupsWithState':
       return `${node.flat ? 'FlatMapGroupsWithState' : 'MapGroupsWithState'} timeout ${node.timeout}`;
     case 'streamJoin':
-      return `StreamJoin ${node.how} on [${node.on.join(', ')}]`;
+      return `StreamJoin ${node.how} on ${describeKeys(node)}${node.timeRange === undefined ? '' : ` within [${node.timeRange.minMs}, ${node.timeRange.maxMs}] ms of ${node.timeRange.rightColumn} − ${node.timeRange.leftColumn}`}`;
     case 'staticJoin':
       return `StaticJoin ${node.how} on [${node.on.join(', ')}]`;
     case 'select':
@@ -88,12 +90,15 @@ function describeKey(key: GroupingKey): string {
 
 function describeSink(sink: SinkSpec): string {
   if (sink.kind === 'exchange') {
+    const keys = sink.exchange.routeKeys ?? [];
     const route =
-      sink.exchange.routeColumns.length > 0
-        ? `[${sink.exchange.routeColumns.join(', ')}]`
-        : sink.exchange.routeWindow !== undefined
-          ? `window start of ${sink.exchange.routeWindow.column}`
-          : 'one partition';
+      keys.length > 0
+        ? `join key [${keys.map(sqlText).join(', ')}]`
+        : sink.exchange.routeColumns.length > 0
+          ? `[${sink.exchange.routeColumns.join(', ')}]`
+          : sink.exchange.routeWindow !== undefined
+            ? `window start of ${sink.exchange.routeWindow.column}`
+            : 'one partition';
     return `ExchangeWriter ${sink.exchange.name} routed by ${route}`;
   }
   if (sink.kind === 'files') return `files (${sink.format})`;

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   col,
   type DataStream,
+  expr,
   GroupStateTimeout,
   InvalidQueryError,
   type JoinType,
@@ -487,7 +488,59 @@ describe('the partitioning contract', () => {
           views().dropDuplicates(['page', 'ts']).groupBy(window('ts', '1 minute')).count(),
           'append',
         ).build(),
-      'no union, stream-stream join or stateful step before it',
+      'only the first stateful operator of a query can follow an exchange',
+    );
+    // Joins and unions of inputs keyed differently get an exchange on each input.
+    const clicksByUser = () =>
+      readStream<View>('clicks', { eventTime: 'ts', partitionKey: 'user' }).withWatermark('ts', '1 minute');
+    expect(() =>
+      write(
+        views()
+          .alias('v')
+          .join(
+            clicksByUser().alias('c'),
+            expr('v.page = c.page AND c.ts BETWEEN v.ts AND v.ts + INTERVAL 1 MINUTE'),
+          ),
+        'append',
+      ).build(),
+    ).not.toThrow();
+    expect(() =>
+      write(
+        views().union(clicksByUser()).groupBy(window('ts', '1 minute'), 'user').count(),
+        'append',
+      ).build(),
+    ).not.toThrow();
+    // A stateful operator after the exchanged one that would need a second exchange: named.
+    expectRule(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      () =>
+        write(
+          views()
+            .union(clicksByUser())
+            .dropDuplicates(['user', 'ts'])
+            .groupBy(window('ts', '1 minute'), 'page')
+            .count(),
+          'append',
+        ).build(),
+      'a second exchange is not built',
+      '[user, ts]',
+    );
+    // With exchanges off the join is rejected, as before.
+    expectRule(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      () =>
+        write(
+          views()
+            .alias('v')
+            .join(
+              clicksByUser().alias('c'),
+              expr('v.page = c.page AND c.ts BETWEEN v.ts AND v.ts + INTERVAL 1 MINUTE'),
+            ),
+          'append',
+        )
+          .exchanges('off')
+          .build(),
+      "exchanges('auto')",
     );
     expect(() =>
       write(views().groupBy(window('ts', '1 minute'), 'page').count(), 'append').build(),
