@@ -39,6 +39,23 @@ const environmentSchema = z.object({
     .string()
     .min(1, 'set it to the internal stream name or ARN, or unset it')
     .optional(),
+  // Which Kinesis stream each source of a two-stage query is read from when they are not all one
+  // stream (a join of two streams): `orders=orders-stream,payments=<ARN>` (the construct sets it).
+  SLUICE_SOURCE_STREAMS: z
+    .string()
+    .regex(
+      /^[^=,]+=[^=,]+(,[^=,]+=[^=,]+)*$/,
+      'use source=stream pairs separated by commas, e.g. orders=orders-stream,payments=payments-stream',
+    )
+    .transform((value) =>
+      Object.fromEntries(
+        value.split(',').map((pair) => {
+          const at = pair.indexOf('=');
+          return [pair.slice(0, at).trim(), pair.slice(at + 1).trim()];
+        }),
+      ),
+    )
+    .optional(),
   // Gap detection: records the event source mapping never delivered after the committed position
   // are read back from Kinesis and processed (on, the default), or not looked for (off).
   SLUICE_GAP_CHECK: z.enum(['on', 'off'], "use 'on' (the default) or 'off'").default('on'),
@@ -108,6 +125,7 @@ export const ENVIRONMENT_VARIABLES = {
   state: 'SLUICE_STATE',
   lateRows: 'SLUICE_LATE_ROWS',
   exchangeStream: 'SLUICE_EXCHANGE_STREAM',
+  sourceStreams: 'SLUICE_SOURCE_STREAMS',
   gapCheck: 'SLUICE_GAP_CHECK',
   stateMemoryFraction: 'SLUICE_STATE_MEMORY_FRACTION',
   runId: 'SLUICE_RUN_ID',

@@ -48,6 +48,7 @@ export function runtimeFromEnvironment(
       : { maxRecordsPerBatch: config.SLUICE_MAX_RECORDS_PER_BATCH }),
     ...(config.SLUICE_EXCHANGE_STREAM === undefined ? {} : { exchangeStream: config.SLUICE_EXCHANGE_STREAM }),
     ...(config.SLUICE_RUN_ID === undefined ? {} : { runId: config.SLUICE_RUN_ID }),
+    ...(config.SLUICE_SOURCE_STREAMS === undefined ? {} : { sources: config.SLUICE_SOURCE_STREAMS }),
     logger: new Logger({ serviceName: query }),
     metrics: new Metrics({ serviceName: query, defaultDimensions: { query } }),
   };

@@ -59,6 +59,20 @@ describe('readConfig', () => {
     expect(() => readConfig({ ...base, SLUICE_RUN_ID: '' })).toThrow(/SLUICE_RUN_ID/);
   });
 
+  it('reads the source streams of a two-stage query (source=stream pairs); names the setting when malformed', () => {
+    const arn = 'arn:aws:kinesis:eu-west-1:123456789012:stream/payments';
+    expect(
+      runtimeFromEnvironment(
+        'q',
+        readConfig({ ...base, SLUICE_SOURCE_STREAMS: `orders=orders-stream, payments=${arn}` }),
+      ).sources,
+    ).toEqual({ orders: 'orders-stream', payments: arn });
+    expect(runtimeFromEnvironment('q', readConfig(base)).sources).toBeUndefined();
+    expect(() => readConfig({ ...base, SLUICE_SOURCE_STREAMS: 'orders' })).toThrow(
+      /SLUICE_SOURCE_STREAMS="orders" is invalid: use source=stream pairs/,
+    );
+  });
+
   it('looks for input gaps unless SLUICE_GAP_CHECK=off', () => {
     expect(runtimeFromEnvironment('q', readConfig(base)).gapCheck).toBe(true);
     expect(runtimeFromEnvironment('q', readConfig({ ...base, SLUICE_GAP_CHECK: 'off' })).gapCheck).toBe(

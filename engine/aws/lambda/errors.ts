@@ -21,3 +21,17 @@ export class ExchangeNotDeployableError extends SluiceError {
     );
   }
 }
+
+/**
+ * A query whose stage 1s read several source streams, deployed without saying which Kinesis
+ * stream each source is, or with a mapping that does not fit the query.
+ */
+export class SourceStreamsError extends SluiceError {
+  constructor(query: string, problem: string, sources: readonly string[]) {
+    super(
+      'SLUICE_SOURCE_STREAMS',
+      `Query '${query}': ${problem}. Set the handler's sources option (SLUICE_SOURCE_STREAMS, e.g. ${sources.map((s) => `${s}=<stream name or ARN>`).join(',')}; the StreamingQuery construct sets it from its sourceStreams) so that each of the query's sources names the Kinesis stream it is read from.`,
+      { context: { query, problem, sources } },
+    );
+  }
+}

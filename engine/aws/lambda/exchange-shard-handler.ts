@@ -3,7 +3,7 @@ import { CheckpointConflictError } from '../../errors.js';
 import { adoptExchangePartition } from '../../exchange/adopt-partition.js';
 import { ExchangeError } from '../../exchange/errors.js';
 import { type ExchangeOffset, ExchangeReader } from '../../exchange/exchange-reader.js';
-import type { StagedQuery } from '../../plan/exchange/plan-stages.js';
+import { finalStage, type StagedQuery } from '../../plan/exchange/plan-stages.js';
 import type { Adoption } from '../../reshard/adopt-parent-state.js';
 import type { StreamShards } from '../../reshard/lineage.js';
 import { retireAncestors } from '../../reshard/retire-ancestors.js';
@@ -56,8 +56,10 @@ export function exchangeShardHandler(
   options: KinesisHandlerOptions,
   transport: () => Promise<KinesisExchange>,
 ): KinesisHandler {
-  const query = staged.stages[1]!.query;
+  const query = finalStage(staged).query;
   const spec = staged.exchange!;
+  // Stage 2 reads every stage 1's exchange from one internal shard; offsets live under the first's name.
+  const inputs = staged.exchanges.map((exchange) => exchange.name);
   const exchangeName = spec.name;
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
@@ -92,7 +94,7 @@ export function exchangeShardHandler(
     const checkpoints = checkpointsOf(shardId);
     return new StreamExecution({
       query,
-      source: new ExchangeReader(exchange, exchangeName, shardId),
+      source: new ExchangeReader(exchange, inputs, shardId),
       stateStore,
       checkpoints,
       sink: bindSink(query.sink, {

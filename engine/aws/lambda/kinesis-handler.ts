@@ -100,6 +100,14 @@ export interface KinesisHandlerOptions
    */
   readonly exchangeStream?: string;
   /**
+   * Which Kinesis stream (name or ARN) each source of a two-stage query is read from, when they
+   * are not all one stream: `{ orders: 'orders-stream', payments: 'payments-stream' }`. Each stage
+   * 1 then runs only for events of its source's stream; the StreamingQuery construct sets
+   * `SLUICE_SOURCE_STREAMS` from its `sourceStreams`. @default every source on the event's stream
+   * (records routed to sources by `route`)
+   */
+  readonly sources?: Readonly<Record<string, string>>;
+  /**
    * Gap detection: when an event holds nothing at or before the committed position, read what
    * Kinesis holds in between (one GetShardIterator and one GetRecords of two records when nothing
    * is missing) and process records Lambda never delivered (discarded after its retries or maximum
@@ -188,13 +196,14 @@ function shardHandler(
   query: QueryDefinition,
   options: KinesisHandlerOptions,
   sinkOf?: (shardId: string) => Sink,
+  decodeAs: QueryDefinition = query,
 ): KinesisHandler {
   const requests = new RequestCounter();
   requests.attach(options.clients.dynamodb, 'DynamoDB');
   requests.attach(options.clients.s3, 'S3');
   const sources = sourcesOf(query);
   const decode = createRecordDecoder({
-    sources,
+    sources: sourcesOf(decodeAs),
     ...(options.route === undefined ? {} : { route: options.route }),
     ...(options.decode === undefined ? {} : { decode: options.decode }),
     ...(options.maxRecordBytes === undefined ? {} : { maxRecordBytes: options.maxRecordBytes }),

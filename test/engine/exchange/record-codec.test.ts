@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeExchangeRecord,
   EXCHANGE_FORMAT_VERSION,
-  encodeExchangeRecord,
   ExchangeFormatVersionError,
   type ExchangeRecord,
+  encodeExchangeRecord,
 } from '../../../engine/exchange/index.js';
 
 const bytes = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
