@@ -21,6 +21,7 @@ import {
   createStageTwo,
   DEFAULT_EXCHANGE_SHARD_COUNT,
   needsExchange,
+  stageOneNames,
   stageOneName,
 } from './streaming-query/exchange.js';
 import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
@@ -73,6 +74,8 @@ export class StreamingQuery extends Construct {
   readonly queryFunctionRole: Role;
   readonly queryFunctionLogGroup: LogGroup;
   readonly eventSource: KinesisEventSource;
+  /** One event source mapping per source stream (`eventSource` first; more with `sourceStreams`). */
+  readonly sourceEventSources: readonly KinesisEventSource[];
   /** Where the event source sends descriptions of batches it gave up on. */
   readonly failureQueue: Queue;
   readonly iteratorAgeAlarm: Alarm;
@@ -122,10 +125,18 @@ export class StreamingQuery extends Construct {
     this.queryName = query;
     this.keyPrefix = `${prefix}/${query}`;
     const twoStage = needsExchange(props.query);
-    // Stage 1 of a two-stage query checkpoints (and writes progress and dead letters) under its own name.
+    // Stage 1 of a two-stage query checkpoints (and writes progress and dead letters) under its own
+    // name; with one stage 1 per source (a join or union of streams), `<query>.stage-1.<source>`.
+    const stageOnes = twoStage ? stageOneNames(props.query!) : [];
     const sourceStage = twoStage ? stageOneName(query) : query;
+    const stageOneGrant = stageOnes.length > 1 ? `${stageOneName(query)}.*` : sourceStage;
 
-    this.stream = props.stream ?? this.createStream(props);
+    const sourceStreams = Object.entries(props.sourceStreams ?? {});
+    this.stream = props.stream ?? sourceStreams[0]?.[1] ?? this.createStream(props);
+    /** Each distinct source stream once, the construct's `stream` first. */
+    const streams = [this.stream, ...sourceStreams.map(([, stream]) => stream)].filter(
+      (stream, i, all) => all.indexOf(stream) === i,
+    );
     this.table = props.table ?? new StateTable(this, 'State', { removalPolicy }).table;
     this.bucket =
       props.bucket ??
@@ -168,6 +179,13 @@ export class StreamingQuery extends Construct {
         ...(exchangeStream === undefined
           ? {}
           : { [ENVIRONMENT_VARIABLES.exchangeStream]: exchangeStream.streamName }),
+        ...(sourceStreams.length === 0
+          ? {}
+          : {
+              [ENVIRONMENT_VARIABLES.sourceStreams]: sourceStreams
+                .map(([source, stream]) => `${source}=${stream.streamName}`)
+                .join(','),
+            }),
         ...(props.gapCheck === false ? { [ENVIRONMENT_VARIABLES.gapCheck]: 'off' } : {}),
         [ENVIRONMENT_VARIABLES.stateMemoryFraction]: String(
           props.stateMemoryFraction ?? defaults.DEFAULT_STATE_MEMORY_FRACTION,
@@ -184,10 +202,10 @@ export class StreamingQuery extends Construct {
     this.queryFunctionRole = fn.role;
     this.queryFunctionLogGroup = fn.logGroup;
     grantQueryFunction(fn.role, {
-      query: sourceStage,
+      query: stageOneGrant,
       table: this.table,
       bucket: this.bucket,
-      keyPrefix: `${prefix}/${sourceStage}`,
+      keyPrefix: `${prefix}/${stageOneGrant}`,
     });
 
     this.failureQueue = new Queue(this, 'FailedBatches', {
@@ -213,6 +231,18 @@ export class StreamingQuery extends Construct {
       metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
     });
     fn.fn.addEventSource(this.eventSource);
+    // A query reading several streams: one mapping per other stream, the same settings.
+    this.sourceEventSources = [
+      this.eventSource,
+      ...streams.slice(1).map((stream) => {
+        const source = new KinesisEventSource(stream, {
+          ...eventSourceProps,
+          metricsConfig: { metrics: [MetricType.EVENT_COUNT] },
+        });
+        fn.fn.addEventSource(source);
+        return source;
+      }),
+    ];
 
     if (exchangeStream !== undefined) {
       const stageTwo = createStageTwo(this, {

@@ -6,7 +6,7 @@ import { MetricType } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, type KinesisEventSourceProps } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { Construct } from 'constructs';
 import type { QueryDefinition } from '../../engine/api/writer.js';
-import { planStages } from '../../engine/plan/exchange/plan-stages.js';
+import { planStages, stageOnes } from '../../engine/plan/exchange/plan-stages.js';
 import {
   DEFAULT_ALARM_PERIOD,
   DEFAULT_ERRORS_THRESHOLD,
@@ -18,6 +18,11 @@ import { createSluiceFunction, type SluiceFunction } from './lambda.js';
 export const DEFAULT_EXCHANGE_SHARD_COUNT = 2;
 /** Stage 1's checkpoint and S3 names: `<query>.stage-1` (as `planStages` names stage 1). */
 export const stageOneName = (query: string): string => `${query}.stage-1`;
+
+/** The names of a two-stage query's stage 1s (one, or one per exchanged input of a join or union). */
+export function stageOneNames(query: QueryDefinition): string[] {
+  return stageOnes(planStages(query)).map((stage) => stage.query.name);
+}
 
 /** Whether the query runs as two stages around an exchange (the plan rewrite decides). */
 export function needsExchange(query: QueryDefinition | undefined): boolean {

@@ -114,6 +114,14 @@ export interface StreamingQueryProps {
 
   /** An existing stream to read. @default a new stream, encrypted with the AWS-managed KMS key */
   readonly stream?: IStream;
+  /**
+   * The Kinesis stream of each source, for a query that reads several streams (a join or union of
+   * `orders` and `payments` through the exchange, each source its own stage 1): source name →
+   * stream. The query function (stage 1) gets one event source mapping per stream, read grants
+   * and the handler's `SLUICE_SOURCE_STREAMS`; `stream` is then the first source's. Needs `query`,
+   * and every source of it named. @default every source is read from `stream`
+   */
+  readonly sourceStreams?: Readonly<Record<string, IStream>>;
   /** Capacity mode of a new stream. @default {@link DEFAULT_STREAM_MODE} (provisioned) */
   readonly streamMode?: StreamMode;
   /** Shards of a new provisioned stream. @default {@link DEFAULT_SHARD_COUNT} (1) */

@@ -1,3 +1,4 @@
+import { planStages, stageOnes } from '../../engine/plan/exchange/plan-stages.js';
 import { Duration } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { DEFAULT_RESERVE_MS, ENVIRONMENT_VARIABLES } from '../../functions/config.js';
@@ -44,6 +45,8 @@ export function validateProps(props: StreamingQueryProps): void {
     if (props.query === undefined)
       fail('exchangeShardCount', 'applies to a two-stage query: pass `query` so the construct can plan it.');
   }
+
+  if (props.sourceStreams !== undefined) validateSourceStreams(props, fail);
 
   const factor = props.parallelizationFactor;
   if (factor !== undefined && factor !== REQUIRED_PARALLELIZATION_FACTOR) {
@@ -171,4 +174,31 @@ function wholeUnits(
   const amount =
     unit === 'days' ? duration.toDays({ integral: false }) : duration.toMinutes({ integral: false });
   if (!Number.isInteger(amount) || amount < 1) fail(prop, `must be a whole number of ${unit} ≥ 1.`);
+}
+
+/** `sourceStreams` must name every source of a query that reads them through the exchange. */
+function validateSourceStreams(props: StreamingQueryProps, fail: (prop: string, message: string) => never): void {
+  if (props.query === undefined) {
+    fail('sourceStreams', 'needs `query`, so the construct can plan a stage 1 per source stream.');
+  }
+  if (props.stream !== undefined) {
+    fail('sourceStreams', 'replaces `stream`: name every source\'s stream in sourceStreams and leave `stream` unset.');
+  }
+  const staged = planStages(props.query!);
+  const sources = [...new Set(stageOnes(staged).flatMap((stage) => stage.sources ?? []))];
+  const named = Object.keys(props.sourceStreams!);
+  if (sources.length < 2) {
+    fail(
+      'sourceStreams',
+      `applies to a query whose sources go through the exchange (a join or union of several streams); this one ${staged.exchanges.length === 0 ? 'runs in one stage' : 'has one stage 1'}: pass its stream as \`stream\`.`,
+    );
+  }
+  const unknown = named.filter((name) => !sources.includes(name));
+  const missing = sources.filter((name) => !named.includes(name));
+  if (unknown.length > 0 || missing.length > 0) {
+    fail(
+      'sourceStreams',
+      `must name exactly the query's sources (${sources.join(', ')})${missing.length > 0 ? `; missing ${missing.join(', ')}` : ''}${unknown.length > 0 ? `; not sources of the query: ${unknown.join(', ')}` : ''}.`,
+    );
+  }
 }

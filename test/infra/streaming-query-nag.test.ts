@@ -2,12 +2,12 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { Stream, StreamEncryption, StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { Bucket } from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { HEARTBEAT_PARTITION_KEY } from '../../engine/aws/kinesis/heartbeat.js';
-import { count, readStream } from '../../engine/index.js';
+import { count, expr, readStream } from '../../engine/index.js';
 import { OutputBucket, StateTable, StreamingQuery } from '../../infra/streaming-query.js';
 import { FIXTURE_ENTRY, FUNCTION, newStack, pageViews } from './synth.js';
 
@@ -49,6 +49,26 @@ describe('cdk-nag AwsSolutions', () => {
         .writeStream.queryName('per-campaign')
         .outputMode('update')
         .build(),
+      entry: FIXTURE_ENTRY,
+    });
+
+    // A join of two streams through the exchange: one stage 1 per stream, one mapping each.
+    new StreamingQuery(stack, 'Paid', {
+      queryName: 'paid',
+      query: readStream<{ orderId: string }>('orders', { partitionKey: 'orderId' })
+        .alias('o')
+        .join(
+          readStream<{ paymentId: string; payOrderId: string }>('payments', {
+            partitionKey: 'paymentId',
+          }).alias('p'),
+          expr('o.orderId = p.payOrderId'),
+        )
+        .writeStream.queryName('paid')
+        .build(),
+      sourceStreams: {
+        orders: new Stream(stack, 'OrdersStream', { encryption: StreamEncryption.MANAGED }),
+        payments: new Stream(stack, 'PaymentsStream', { encryption: StreamEncryption.MANAGED }),
+      },
       entry: FIXTURE_ENTRY,
     });
 
