@@ -21,8 +21,8 @@ import {
   createStageTwo,
   DEFAULT_EXCHANGE_SHARD_COUNT,
   needsExchange,
-  stageOneNames,
   stageOneName,
+  stageOneNames,
 } from './streaming-query/exchange.js';
 import { createGlueTable, type QueryGlueTable } from './streaming-query/glue.js';
 import { resolveGlueColumns } from './streaming-query/glue-columns.js';

@@ -1,6 +1,6 @@
-import { planStages, stageOnes } from '../../engine/plan/exchange/plan-stages.js';
 import { Duration } from 'aws-cdk-lib';
 import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
+import { planStages, stageOnes } from '../../engine/plan/exchange/plan-stages.js';
 import { DEFAULT_RESERVE_MS, ENVIRONMENT_VARIABLES } from '../../functions/config.js';
 import {
   DEFAULT_TIMEOUT,
@@ -177,12 +177,18 @@ function wholeUnits(
 }
 
 /** `sourceStreams` must name every source of a query that reads them through the exchange. */
-function validateSourceStreams(props: StreamingQueryProps, fail: (prop: string, message: string) => never): void {
+function validateSourceStreams(
+  props: StreamingQueryProps,
+  fail: (prop: string, message: string) => never,
+): void {
   if (props.query === undefined) {
     fail('sourceStreams', 'needs `query`, so the construct can plan a stage 1 per source stream.');
   }
   if (props.stream !== undefined) {
-    fail('sourceStreams', 'replaces `stream`: name every source\'s stream in sourceStreams and leave `stream` unset.');
+    fail(
+      'sourceStreams',
+      "replaces `stream`: name every source's stream in sourceStreams and leave `stream` unset.",
+    );
   }
   const staged = planStages(props.query!);
   const sources = [...new Set(stageOnes(staged).flatMap((stage) => stage.sources ?? []))];
