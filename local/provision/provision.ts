@@ -110,6 +110,16 @@ export async function provisionTemplate(options: ProvisionTemplateOptions): Prom
     const heartbeat = Object.values(functions).find(
       (f) => f.role === 'heartbeat' && (f.query === fn.query || f.query === `${fn.query}.stage-1`),
     );
+    // A query reading several streams (a join through the exchange): one mapping per stream; the
+    // first is its `stream`, all of them its `sourceStreams`.
+    const seen = queries[fn.query];
+    if (seen !== undefined && seen.queryFunction === fn.logicalId) {
+      queries[fn.query] = {
+        ...seen,
+        sourceStreams: [...(seen.sourceStreams ?? [seen.stream]), mapping.streamName],
+      };
+      continue;
+    }
     queries[fn.query] = {
       query: fn.query,
       stream: mapping.streamName,

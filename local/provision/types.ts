@@ -109,6 +109,11 @@ export interface LocalQuery {
    * it (`queryFunction` is then stage 1, mapped to `stream`).
    */
   readonly exchange?: { readonly stream: string; readonly stageTwoFunction: string };
+  /**
+   * A query whose stage 1s read several Kinesis streams (`StreamingQuery`'s `sourceStreams`): every
+   * stream mapped to its query function, `stream` first. Absent: `stream` is the only one.
+   */
+  readonly sourceStreams?: readonly string[];
 }
 
 /** Everything provisioning created and read, by logical id (and queries by name). */
