@@ -311,7 +311,11 @@ export class StreamingQuery extends Construct {
 
     const heartbeat = createHeartbeat(this, {
       // It wakes the source stream's quiet shards, whose checkpoints are the source stage's.
-      query: sourceStage,
+      // With several stage 1s, the one reading `stream` (the first of sourceStreams).
+      query:
+        stageOnes.length > 1 && sourceStreams[0] !== undefined
+          ? `${stageOneName(query)}.${sourceStreams[0][0]}`
+          : sourceStage,
       stream: this.stream,
       table: this.table,
       rate: heartbeatRate,
