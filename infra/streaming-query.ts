@@ -94,6 +94,12 @@ export class StreamingQuery extends Construct {
   readonly stateMemoryAlarm: Alarm | undefined;
   readonly heartbeatFunction: NodejsFunction;
   readonly heartbeatRule: Rule;
+  /**
+   * Every heartbeat ticker, one per source stream: a query joining two streams needs both kept
+   * moving, or stage 2's watermark (the minimum over its inputs) would wait on a quiet stream.
+   * The first is {@link heartbeatFunction}.
+   */
+  readonly heartbeatFunctions: readonly NodejsFunction[];
   /** Present when `glue` was given. */
   readonly glue?: QueryGlueTable;
   /** The query's CloudWatch dashboard (absent with `dashboard: false`). */
@@ -268,7 +274,10 @@ export class StreamingQuery extends Construct {
       this.stageTwoErrorsAlarm = stageTwo.errorsAlarm;
     }
 
-    this.addLifecycleRules(props, twoStage ? [`${prefix}/${sourceStage}`] : []);
+    this.addLifecycleRules(
+      props,
+      stageOnes.map((name) => `${prefix}/${name}`),
+    );
 
     const alarms = createAlarms(this, {
       query,
@@ -309,22 +318,29 @@ export class StreamingQuery extends Construct {
       });
     }
 
-    const heartbeat = createHeartbeat(this, {
-      // It wakes the source stream's quiet shards, whose checkpoints are the source stage's.
-      // With several stage 1s, the one reading `stream` (the first of sourceStreams).
-      query:
-        stageOnes.length > 1 && sourceStreams[0] !== undefined
-          ? `${stageOneName(query)}.${sourceStreams[0][0]}`
-          : sourceStage,
-      stream: this.stream,
-      table: this.table,
-      rate: heartbeatRate,
-      projectRoot,
-      logRetention,
-      powertools: { ...powertools, POWERTOOLS_SERVICE_NAME: `${query}-heartbeat` },
-    });
-    this.heartbeatFunction = heartbeat.fn;
-    this.heartbeatRule = heartbeat.rule;
+    // A heartbeat wakes a source stream's quiet shards, whose checkpoints are their stage 1's. With
+    // one stage 1 per source (a join or union of streams), each source stream gets its own ticker
+    // watching its own stage 1's checkpoints.
+    const heartbeatTargets =
+      stageOnes.length > 1 && sourceStreams.length > 0
+        ? sourceStreams
+            .filter(([, stream], i, all) => all.findIndex(([, other]) => other === stream) === i)
+            .map(([source, stream]) => ({ query: `${stageOneName(query)}.${source}`, stream }))
+        : [{ query: sourceStage, stream: this.stream }];
+    const heartbeats = heartbeatTargets.map((target, i) =>
+      createHeartbeat(this, {
+        ...target,
+        ...(i === 0 ? {} : { id: `Heartbeat${i + 1}` }),
+        table: this.table,
+        rate: heartbeatRate,
+        projectRoot,
+        logRetention,
+        powertools: { ...powertools, POWERTOOLS_SERVICE_NAME: `${query}-heartbeat` },
+      }),
+    );
+    this.heartbeatFunction = heartbeats[0]!.fn;
+    this.heartbeatRule = heartbeats[0]!.rule;
+    this.heartbeatFunctions = heartbeats.map((heartbeat) => heartbeat.fn);
 
     if (props.glue !== undefined) {
       this.glue = createGlueTable(this, {

@@ -37,9 +37,12 @@ export function createHeartbeat(
     readonly projectRoot: string;
     readonly logRetention: RetentionDays;
     readonly powertools: Readonly<Record<string, string>>;
+    /** Construct id prefix: `Heartbeat` for the first source stream, one of its own per further stream. */
+    readonly id?: string;
   },
 ): Heartbeat {
-  const ticker = createSluiceFunction(scope, 'HeartbeatFunction', {
+  const id = target.id ?? 'Heartbeat';
+  const ticker = createSluiceFunction(scope, `${id}Function`, {
     description: `sluice heartbeat ticker of query ${target.query}`,
     entry: HEARTBEAT_ENTRY,
     handler: 'handler',
@@ -57,7 +60,7 @@ export function createHeartbeat(
     sluice: { query: target.query, role: 'heartbeat' },
   });
   grantHeartbeatFunction(ticker.fn, target);
-  const rule = new Rule(scope, 'HeartbeatSchedule', {
+  const rule = new Rule(scope, `${id}Schedule`, {
     description: `sluice heartbeat tick of query ${target.query}`,
     schedule: Schedule.rate(target.rate),
     targets: [

@@ -86,6 +86,29 @@ describe('StreamingQuery reading two Kinesis streams (a join through the exchang
     expect(keys).toContainEqual(['S#paid#*', 'C#paid']);
   });
 
+  it("keeps each source stream moving: one heartbeat per stream, watching its own stage 1's checkpoints", () => {
+    const functions = Object.values(template.findResources(FUNCTION) as Record<string, Resource>);
+    // A heartbeat ticker is the function with a quiet threshold (SLUICE_QUIET_MS).
+    const watched = functions
+      .map((f) => f.Properties.Environment?.Variables ?? {})
+      .filter((env) => env.SLUICE_QUIET_MS !== undefined)
+      .map((env) => `${env.SLUICE_QUERY} ${(env.SLUICE_STREAM.Ref as string).replace(/[0-9A-F]{8}$/, '')}`)
+      .sort();
+    expect(watched).toEqual(['paid.stage-1.orders Orders', 'paid.stage-1.payments Payments']);
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(2);
+  });
+
+  it("expires every stage 1's dead letters, manifests and progress", () => {
+    const buckets = Object.values(template.findResources('AWS::S3::Bucket') as Record<string, Resource>);
+    const prefixes = buckets
+      .flatMap((b) => b.Properties.LifecycleConfiguration?.Rules ?? [])
+      .map((rule: { Prefix?: string }) => rule.Prefix)
+      .filter((prefix: string | undefined) => prefix?.includes('stage-1'));
+    for (const stage of ['paid.stage-1.orders', 'paid.stage-1.payments'])
+      for (const kind of ['dead', 'manifest', 'progress'])
+        expect(prefixes.some((prefix: string) => prefix.endsWith(`${stage}/_${kind}/`))).toBe(true);
+  });
+
   it('refuses sourceStreams that do not name exactly the sources, or a query that needs none', () => {
     const build = (props: Record<string, unknown>) => () =>
       templateOf((stack) => {
