@@ -1,14 +1,6 @@
-import {
-  CreateStreamCommand,
-  DescribeStreamCommand,
-  type KinesisClient,
-  PutRecordsCommand,
-} from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import type { Context } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../../engine/aws/clients.js';
-import { createStateTable } from '../../../../engine/aws/dynamodb/index.js';
 import { kinesisHandler } from '../../../../engine/aws/lambda/kinesis-handler.js';
 import { streamShards } from '../../../../engine/aws/resharding/shard-lineage.js';
 import { S3OutputReader } from '../../../../engine/aws/s3/index.js';
@@ -20,7 +12,14 @@ import {
   sum,
   window,
 } from '../../../../engine/index.js';
-import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
+import type { Emulators } from '../../../../local/emulators/index.js';
+import {
+  createActiveStream,
+  HANDLER_BUCKET,
+  HANDLER_CONTEXT,
+  HANDLER_TABLE,
+  useHandlerEmulators,
+} from '../../../support/handler-emulators.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
 import { mergeShards, putAll, readWholeShard, splitShard } from '../../../support/kinesis-stream.js';
 
@@ -36,22 +35,12 @@ import { mergeShards, putAll, readWholeShard, splitShard } from '../../../suppor
 
 let emulators: Emulators;
 let clients: AwsClients;
-const tableName = 'sluice';
-const bucket = 'outputs';
-const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
-
-beforeAll(async () => {
-  emulators = await startEmulators();
-  clients = {
-    dynamodb: emulators.clients.documents,
-    s3: emulators.clients.s3,
-    kinesis: emulators.clients.kinesis,
-  };
-  await createStateTable(emulators.clients.dynamodb, tableName);
-  await emulators.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-afterAll(async () => {
-  await emulators?.stop();
+const tableName = HANDLER_TABLE;
+const bucket = HANDLER_BUCKET;
+const context = HANDLER_CONTEXT;
+useHandlerEmulators((started, handlerClients) => {
+  emulators = started;
+  clients = handlerClients;
 });
 
 interface Click {
@@ -73,16 +62,6 @@ function clicks(from: number, n: number): Click[] {
       cost: (i % 9) + 1,
     };
   });
-}
-
-async function createStream(kinesis: KinesisClient, name: string, shards: number): Promise<void> {
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let i = 0; i < 200; i++) {
-    const described = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
-    if (described.StreamDescription?.StreamStatus === 'ACTIVE') return;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
 }
 
 /** Open shards of a stream, in hash order. */
@@ -208,8 +187,8 @@ function deployment(query: QueryDefinition, source: string, internal: string) {
 
 describe('resharding a running two-stage query (emulators)', () => {
   it('count per campaign: the internal stream split, split between rows and markers (crash there), merged; the source stream split', async () => {
-    await createStream(emulators.clients.kinesis, 'rs-clicks', 2);
-    await createStream(emulators.clients.kinesis, 'rs-clicks-exchange', 2);
+    await createActiveStream(emulators.clients.kinesis, 'rs-clicks', 2);
+    await createActiveStream(emulators.clients.kinesis, 'rs-clicks-exchange', 2);
     const query = readStream<Click>('rs-clicks', { partitionKey: 'user', eventTime: 'ts' })
       .withWatermark('ts', '1 hour')
       .groupBy(window('ts', '10 seconds'), 'campaign')
@@ -299,8 +278,8 @@ describe('resharding a running two-stage query (emulators)', () => {
   });
 
   it('dedup by a non-key id: split between rows and markers without a crash, then a merge', async () => {
-    await createStream(emulators.clients.kinesis, 'rs-ids', 2);
-    await createStream(emulators.clients.kinesis, 'rs-ids-exchange', 1);
+    await createActiveStream(emulators.clients.kinesis, 'rs-ids', 2);
+    await createActiveStream(emulators.clients.kinesis, 'rs-ids-exchange', 1);
     const query = readStream<Click>('rs-ids', { partitionKey: 'user' })
       .dropDuplicates(['id'])
       .writeStream.queryName('rs-unique')

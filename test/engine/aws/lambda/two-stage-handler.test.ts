@@ -1,13 +1,18 @@
-import { CreateStreamCommand, DescribeStreamCommand, type Shard } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand } from '@aws-sdk/client-s3';
-import type { Context, KinesisStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Shard } from '@aws-sdk/client-kinesis';
+import type { KinesisStreamEvent } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
 import type { AwsClients } from '../../../../engine/aws/clients.js';
-import { createStateTable } from '../../../../engine/aws/dynamodb/index.js';
 import { kinesisHandler } from '../../../../engine/aws/lambda/kinesis-handler.js';
 import { S3OutputReader } from '../../../../engine/aws/s3/index.js';
 import { type BatchPhase, count, readStream, sum, window } from '../../../../engine/index.js';
-import { type Emulators, startEmulators } from '../../../../local/emulators/index.js';
+import type { Emulators } from '../../../../local/emulators/index.js';
+import {
+  createActiveStream,
+  HANDLER_BUCKET,
+  HANDLER_CONTEXT,
+  HANDLER_TABLE,
+  useHandlerEmulators,
+} from '../../../support/handler-emulators.js';
 import { kinesisEvent } from '../../../support/kinesis-events.js';
 import { putAll, readWholeShard } from '../../../support/kinesis-stream.js';
 
@@ -21,22 +26,12 @@ import { putAll, readWholeShard } from '../../../support/kinesis-stream.js';
 
 let emulators: Emulators;
 let clients: AwsClients;
-const tableName = 'sluice';
-const bucket = 'outputs';
-const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
-
-beforeAll(async () => {
-  emulators = await startEmulators();
-  clients = {
-    dynamodb: emulators.clients.documents,
-    s3: emulators.clients.s3,
-    kinesis: emulators.clients.kinesis,
-  };
-  await createStateTable(emulators.clients.dynamodb, tableName);
-  await emulators.clients.s3.send(new CreateBucketCommand({ Bucket: bucket }));
-});
-afterAll(async () => {
-  await emulators?.stop();
+const tableName = HANDLER_TABLE;
+const bucket = HANDLER_BUCKET;
+const context = HANDLER_CONTEXT;
+useHandlerEmulators((started, handlerClients) => {
+  emulators = started;
+  clients = handlerClients;
 });
 
 interface Click {
@@ -46,16 +41,7 @@ interface Click {
   cost: number;
 }
 
-async function stream(name: string, shards: number): Promise<Shard[]> {
-  const kinesis = emulators.clients.kinesis;
-  await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shards }));
-  for (let i = 0; i < 200; i++) {
-    const described = await kinesis.send(new DescribeStreamCommand({ StreamName: name }));
-    if (described.StreamDescription?.StreamStatus === 'ACTIVE') return described.StreamDescription.Shards!;
-    await new Promise((resolve) => setTimeout(resolve, 25));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE`);
-}
+const stream = (name: string, shards: number) => createActiveStream(emulators.clients.kinesis, name, shards);
 
 /** Deterministic clicks: users spread over the shards, campaigns independent of users. */
 function clicks(from: number, n: number): Click[] {
