@@ -158,6 +158,7 @@ export class StreamingQuery extends Construct {
       ? createExchangeStream(this, {
           shardCount: props.exchangeShardCount ?? DEFAULT_EXCHANGE_SHARD_COUNT,
           retention: props.streamRetention ?? defaults.DEFAULT_STREAM_RETENTION,
+          ...(props.exchangeStreamMode === undefined ? {} : { mode: props.exchangeStreamMode }),
         })
       : undefined;
 

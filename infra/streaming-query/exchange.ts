@@ -30,17 +30,19 @@ export function needsExchange(query: QueryDefinition | undefined): boolean {
 }
 
 /**
- * The internal stream of a two-stage query: provisioned and encrypted with the AWS-managed key.
- * It can be resharded while the query runs (rows are routed by hash bucket, and a child shard's
- * stage 2 takes over from its parents); a new `exchangeShardCount` updates the stream in place.
+ * The internal stream of a two-stage query, encrypted with the AWS-managed key: provisioned with
+ * `shardCount` shards, or on-demand. It can be resharded while the query runs (rows are routed by
+ * hash bucket, and a child shard's stage 2 takes over from its parents); a new
+ * `exchangeShardCount` updates the stream in place, and on-demand Kinesis reshards it by itself.
  */
 export function createExchangeStream(
   scope: Construct,
-  props: { readonly shardCount: number; readonly retention: Duration },
+  props: { readonly shardCount: number; readonly retention: Duration; readonly mode?: StreamMode },
 ): Stream {
+  const mode = props.mode ?? StreamMode.PROVISIONED;
   return new Stream(scope, 'ExchangeStream', {
-    streamMode: StreamMode.PROVISIONED,
-    shardCount: props.shardCount,
+    streamMode: mode,
+    ...(mode === StreamMode.PROVISIONED ? { shardCount: props.shardCount } : {}),
     retentionPeriod: props.retention,
     encryption: StreamEncryption.MANAGED,
   });

@@ -111,6 +111,13 @@ export interface StreamingQueryProps {
    * 256 spread the exchange's 256 hash buckets evenly. @default {@link DEFAULT_EXCHANGE_SHARD_COUNT} (2)
    */
   readonly exchangeShardCount?: number;
+  /**
+   * Capacity mode of the internal stream. On-demand lets Kinesis split and merge it with the
+   * traffic (stage 2 follows: rows are routed by hash bucket and a child shard takes over from its
+   * parents), at on-demand prices; `exchangeShardCount` then does not apply.
+   * @default provisioned (`exchangeShardCount` shards)
+   */
+  readonly exchangeStreamMode?: StreamMode;
 
   /** An existing stream to read. @default a new stream, encrypted with the AWS-managed KMS key */
   readonly stream?: IStream;

@@ -46,6 +46,14 @@ export function validateProps(props: StreamingQueryProps): void {
       fail('exchangeShardCount', 'applies to a two-stage query: pass `query` so the construct can plan it.');
   }
 
+  if (props.exchangeStreamMode !== undefined && props.query === undefined)
+    fail('exchangeStreamMode', 'applies to a two-stage query: pass `query` so the construct can plan it.');
+  if (props.exchangeStreamMode === StreamMode.ON_DEMAND && props.exchangeShardCount !== undefined)
+    fail(
+      'exchangeShardCount',
+      'does not apply to an on-demand internal stream (exchangeStreamMode ON_DEMAND): Kinesis sizes it. Drop one of the two.',
+    );
+
   if (props.sourceStreams !== undefined) validateSourceStreams(props, fail);
 
   const factor = props.parallelizationFactor;

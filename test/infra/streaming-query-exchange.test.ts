@@ -1,4 +1,5 @@
 import type { Template } from 'aws-cdk-lib/assertions';
+import { StreamMode } from 'aws-cdk-lib/aws-kinesis';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { count, readStream, window } from '../../engine/index.js';
 import { StreamingQuery } from '../../infra/streaming-query.js';
@@ -202,6 +203,35 @@ describe('StreamingQuery and queries without an exchange', () => {
     expect(Object.keys(template.findResources(ESM))).toHaveLength(1);
     const [, fn] = resource(template, FUNCTION, 'ByCampaignQueryFunction');
     expect(fn.Properties!.Environment.Variables.SLUICE_EXCHANGE_STREAM).toBeUndefined();
+  });
+
+  it('makes the internal stream on-demand with exchangeStreamMode (no shard count), and refuses both settings at once', () => {
+    const onDemand = templateOf(
+      (stack) =>
+        new StreamingQuery(stack, 'PerCampaign', {
+          queryName: 'per-campaign',
+          query: perCampaign,
+          entry: FIXTURE_ENTRY,
+          exchangeStreamMode: StreamMode.ON_DEMAND,
+        }),
+    );
+    const streams = onDemand.findResources('AWS::Kinesis::Stream') as Record<string, Resource>;
+    const internal = Object.entries(streams).find(([id]) => id.includes('ExchangeStream'))![1];
+    expect(internal.Properties.StreamModeDetails).toEqual({ StreamMode: 'ON_DEMAND' });
+    expect(internal.Properties.ShardCount).toBeUndefined();
+    expect(internal.Properties.StreamEncryption).toMatchObject({ EncryptionType: 'KMS' });
+    expect(() =>
+      templateOf(
+        (stack) =>
+          new StreamingQuery(stack, 'X', {
+            queryName: 'per-campaign',
+            query: perCampaign,
+            entry: FIXTURE_ENTRY,
+            exchangeStreamMode: StreamMode.ON_DEMAND,
+            exchangeShardCount: 4,
+          }),
+      ),
+    ).toThrow(/exchangeShardCount.*on-demand internal stream/s);
   });
 
   it('refuses a query whose name differs from queryName, and exchangeShardCount without a query', () => {
