@@ -50,6 +50,14 @@ export interface ReadStreamOptions<T> {
    * record whose partition key disagrees becomes a dead letter.
    */
   readonly partitionKey?: Column<T> | ((row: T) => string);
+  /**
+   * The Kinesis stream this source is read from, for a query that reads several (a join of
+   * `orders` and `payments`, as Spark's Kinesis source names its `streamName`). Shards of different
+   * streams never hold the same keys, so an operator over sources of different streams goes
+   * through the exchange even when each is partitioned by the operator's key.
+   * @default the query's one stream, shared by all its sources
+   */
+  readonly stream?: string;
 }
 
 /** Options of {@link DataStream.map} and {@link DataStream.flatMap}. */
@@ -505,5 +513,6 @@ export function readStream<T extends object>(
     ...(options.partitionKey === undefined
       ? {}
       : { partitionKey: options.partitionKey as string | ((row: Row) => string) }),
+    ...(options.stream === undefined ? {} : { stream: options.stream }),
   });
 }

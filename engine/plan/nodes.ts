@@ -39,6 +39,8 @@ export interface SourceNode {
    * a stateful operator must reach one shard, so its grouping key must determine this.
    */
   readonly partitionKey?: string | ((row: Row) => string);
+  /** The Kinesis stream it is read from, when a query reads several (`readStream`'s `stream`). */
+  readonly stream?: string;
 }
 
 export interface MapNode {

@@ -204,7 +204,7 @@ function validateSourceStreams(
   if (sources.length < 2) {
     fail(
       'sourceStreams',
-      `applies to a query whose sources go through the exchange (a join or union of several streams); this one ${staged.exchanges.length === 0 ? 'runs in one stage' : 'has one stage 1'}: pass its stream as \`stream\`.`,
+      `applies to a query whose sources go through the exchange (a join or union of several streams); this one ${staged.exchanges.length === 0 ? 'runs in one stage' : 'has one stage 1'}: pass its stream as \`stream\`, or, when its sources are on different streams, declare each one's with readStream(name, { stream }) so the planner routes them through the exchange.`,
     );
   }
   const unknown = named.filter((name) => !sources.includes(name));

@@ -15,7 +15,10 @@ import { childrenOf, isStateful } from '../nodes.js';
 export interface ExchangeRequirement {
   readonly node: StatefulNode;
   readonly source: SourceNode;
+  /** The source's partition key ('' when it has none or a function, with {@link streams}). */
   readonly partitionKey: string;
+  /** Set when the operator reads sources of different Kinesis streams: two of them. */
+  readonly streams?: readonly [string, string];
 }
 
 /**
@@ -62,6 +65,22 @@ export function exchangeRequirements(plan: PlanNode): ExchangeRequirement[] {
   const visit = (node: PlanNode) => {
     for (const child of childrenOf(node)) visit(child);
     if (!isStateful(node) || node.kind === 'groupsWithState') return;
+    const streams = separateStreams(
+      node.kind === 'streamJoin'
+        ? [...sourcesBelow(node.left), ...sourcesBelow(node.right)]
+        : sourcesBelow(node.child),
+    );
+    if (streams !== undefined) {
+      found.push(
+        ...streams.sources.map((source) => ({
+          node,
+          source,
+          partitionKey: keyName(source),
+          streams: streams.names,
+        })),
+      );
+      return;
+    }
     if (node.kind === 'streamJoin') {
       found.push(...joinRequirements(node));
       return;
@@ -74,6 +93,23 @@ export function exchangeRequirements(plan: PlanNode): ExchangeRequirement[] {
   };
   visit(plan);
   return found;
+}
+
+/**
+ * Sources of more than one Kinesis stream below one operator (`readStream`'s `stream`; undeclared
+ * means the query's one stream): their shards never hold the same keys, whatever the partition
+ * keys, so every source needs the exchange.
+ */
+function separateStreams(
+  sources: readonly SourceNode[],
+): { sources: readonly SourceNode[]; names: readonly [string, string] } | undefined {
+  const names = [...new Set(sources.map((source) => source.stream ?? '(the query stream)'))];
+  if (names.length < 2) return undefined;
+  return { sources, names: [names[0]!, names[1]!] };
+}
+
+function keyName(source: SourceNode): string {
+  return typeof source.partitionKey === 'string' ? source.partitionKey : '';
 }
 
 function joinRequirements(node: StreamJoinNode): ExchangeRequirement[] {

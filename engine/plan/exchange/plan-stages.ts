@@ -92,7 +92,10 @@ export function planStages(query: QueryDefinition): StagedQuery {
   const shape = query.exchange === 'off' ? undefined : exchangeShape(query.plan);
   if (shape?.kind !== 'planned') return { query, stages: [{ id: 1, query }], exchanges: [] };
   const { node, requirement, inputs } = shape;
-  const reason = `${describeNode(node)} by ${describeKeys(node)} does not follow '${requirement.partitionKey}', the partition key of '${requirement.source.name}'`;
+  const reason =
+    requirement.streams === undefined
+      ? `${describeNode(node)} by ${describeKeys(node)} does not follow '${requirement.partitionKey}', the partition key of '${requirement.source.name}'`
+      : `${describeNode(node)} reads streams '${requirement.streams[0]}' and '${requirement.streams[1]}', whose shards never hold the same keys`;
   const partial =
     node.kind === 'aggregate' && supportsPartialAggregation(node) ? (node as AggregateNode) : undefined;
   const several = inputs.length > 1;

@@ -31,7 +31,14 @@ export function statefulOperatorsFollowPartitionKey(query: QueryDefinition): voi
 }
 
 function fail(query: QueryDefinition, requirement: ExchangeRequirement, why: string): never {
-  const { node, source, partitionKey } = requirement;
+  const { node, source, partitionKey, streams } = requirement;
+  if (streams !== undefined) {
+    throw new InvalidQueryError(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      `Query '${query.name}' has a stateful ${describeNode(node)} over sources of two Kinesis streams ('${streams[0]}' and '${streams[1]}'), and no exchange can be planned before it: ${why}. Shards of different streams never hold the same keys, so each shard would keep separate state and results would be wrong. Read the sources from one stream (drop readStream's \`stream\`)${query.exchange === 'off' ? ", or allow the exchange (writeStream.exchanges('auto'))" : ''}.`,
+      { query: query.name, source: source.name, streams: [...streams] },
+    );
+  }
   throw new InvalidQueryError(
     'GROUPING_IGNORES_PARTITION_KEY',
     `Query '${query.name}' has a stateful ${describeNode(node)} that does not group by '${partitionKey}', the partition key of stream '${source.name}', and no exchange can be planned before it: ${why}. Its groups would be split across Kinesis shards, each keeping separate state, and results would be wrong. Add '${partitionKey}' to the grouping (e.g. groupBy(window(...), '${partitionKey}')), have producers partition '${source.name}' by a column the operator groups by and declare it with readStream(..., { partitionKey })${query.exchange === 'off' ? ", or allow the exchange (writeStream.exchanges('auto'))" : ''}.`,

@@ -140,6 +140,47 @@ describe('stream-stream joins through the exchange (orders keyed by order id, pa
     expect(planStages(query).stages).toHaveLength(1);
   });
 
+  it('sides read from two Kinesis streams go through the exchange even when keyed by the join key', async () => {
+    const build = (streams: boolean) => {
+      const orders = new MemoryStream<Order>('orders');
+      const payments = new MemoryStream<Payment>('payments');
+      const o = orders
+        .toStream({ eventTime: 'ots', partitionKey: 'orderId', ...(streams ? { stream: 'orders' } : {}) })
+        .withWatermark('ots', '10 seconds')
+        .alias('o');
+      const p = payments
+        .toStream({
+          eventTime: 'pts',
+          partitionKey: 'payOrderId',
+          ...(streams ? { stream: 'payments' } : {}),
+        })
+        .withWatermark('pts', '10 seconds')
+        .alias('p');
+      const query = o
+        .join(p, expr('o.orderId = p.payOrderId AND p.pts BETWEEN o.ots AND o.ots + INTERVAL 1 MINUTE'))
+        .writeStream.queryName('paid-orders')
+        .outputMode('append')
+        .build();
+      return { orders, payments, query };
+    };
+    // On one stream, keyed by the join key on both sides: co-partitioned, one stage.
+    expect(planStages(build(false).query).stages).toHaveLength(1);
+    const { orders, payments, query } = build(true);
+    expect(planStages(query).stages.map((stage) => stage.query.name)).toEqual([
+      'paid-orders.stage-1.orders',
+      'paid-orders.stage-1.payments',
+      'paid-orders',
+    ]);
+    expect(explain(query)).toContain(
+      "reads streams 'orders' and 'payments', whose shards never hold the same keys",
+    );
+    const test = new StreamTest(query, [orders, payments], { partitions: SHARDS, exchangePartitions: 3 });
+    await feed(test, orders, payments, true);
+    const actual = test.allOutput().map(describeRow).sort();
+    expect(actual).toEqual(await reference('inner'));
+    expect(actual.filter((row) => /^o\d+\|pay/.test(row)).length).toBeGreaterThanOrEqual(13);
+  });
+
   for (const how of ['inner', 'left_outer', 'right_outer', 'full_outer'] as const) {
     it(`${how}: differently named keys meet across shards; same result as one stage`, async () => {
       const expected = await reference(how);

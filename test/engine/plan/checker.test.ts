@@ -477,6 +477,24 @@ describe('the partitioning contract', () => {
           .build(),
       'deduplication',
     );
+    // Sources of two Kinesis streams never share shards, even when both are keyed by the group key.
+    const onStream = (stream: string) =>
+      readStream<View>(`views-${stream}`, { eventTime: 'ts', partitionKey: 'page', stream }).withWatermark(
+        'ts',
+        '1 minute',
+      );
+    expectRule(
+      'GROUPING_IGNORES_PARTITION_KEY',
+      () =>
+        write(onStream('a').union(onStream('b')).groupBy('page').count(), 'update', 'two-streams')
+          .exchanges('off')
+          .build(),
+      "two Kinesis streams ('a' and 'b')",
+      "exchanges('auto')",
+    );
+    expect(() =>
+      write(onStream('a').union(onStream('b')).groupBy('page').count(), 'update').build(),
+    ).not.toThrow();
     // With exchanges allowed (the default) the same queries get an exchange instead.
     expect(() => write(views().groupBy(window('ts', '1 minute')).count(), 'append').build()).not.toThrow();
     expect(() => write(views().dropDuplicates(['user', 'ts']), 'append').build()).not.toThrow();
