@@ -247,9 +247,22 @@ export class DataStream<T extends object = Row> {
     return new DataStream({ kind: 'dedup', child: this.plan, columns, withinWatermark: true });
   }
 
-  /** Groups by a key function, for `mapGroupsWithState` / `flatMapGroupsWithState`. */
-  groupByKey<K>(keyFn: (row: T) => K): KeyedStream<T, K> {
-    return new KeyedStream(this.plan, keyFn as (row: Row) => unknown);
+  /**
+   * Groups by a key function, for `mapGroupsWithState` / `flatMapGroupsWithState`. A function
+   * cannot be checked against the source's partition key, so it is trusted to follow it, unless
+   * `keyColumns` names the columns the key is made of (equal keys, equal values): then the planner
+   * checks them, and when they do not include the partition key it routes rows through the
+   * exchange by the key (as Spark shuffles before `groupByKey`).
+   */
+  groupByKey<K>(
+    keyFn: (row: T) => K,
+    options: { readonly keyColumns?: Column<T>[] } = {},
+  ): KeyedStream<T, K> {
+    return new KeyedStream(
+      this.plan,
+      keyFn as (row: Row) => unknown,
+      options.keyColumns as string[] | undefined,
+    );
   }
 
   /**
@@ -458,6 +471,7 @@ export class KeyedStream<T extends object, K> {
   constructor(
     private readonly child: PlanNode,
     private readonly keyFn: (row: Row) => unknown,
+    private readonly keyColumns?: readonly string[],
   ) {}
 
   /** Calls `fn` once per key with data (and per timed-out key); it returns one output row. Update mode only. */
@@ -487,6 +501,7 @@ export class KeyedStream<T extends object, K> {
       kind: 'groupsWithState',
       child: this.child,
       keyFn: this.keyFn,
+      ...(this.keyColumns === undefined ? {} : { keyColumns: this.keyColumns }),
       flat,
       outputMode,
       timeout: options.timeout ?? GroupStateTimeout.NoTimeout,

@@ -1,3 +1,4 @@
+import { encodeKey } from '../operators/aggregate/grouping.js';
 import { partialOf } from '../operators/aggregate/partial-row.js';
 import { encodeJoinKey } from '../operators/join/join-rows.js';
 import type { ExchangeSpec } from '../plan/exchange/plan-stages.js';
@@ -24,6 +25,7 @@ export function routeKeyOf(row: Row, spec: ExchangeSpec): string {
     const values = fns.map((fn) => fn(row));
     return values.some((value) => value === null || value === undefined) ? '' : encodeJoinKey(values);
   }
+  if (spec.routeGroupKey !== undefined) return encodeKey([spec.routeGroupKey(row)]);
   if (spec.routeColumns.length > 0)
     return JSON.stringify(spec.routeColumns.map((column) => row[column] ?? null));
   const window = spec.routeWindow;

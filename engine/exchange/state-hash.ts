@@ -16,6 +16,7 @@ import { bucketHashKey, bucketOfKey } from './buckets.js';
  * aggregate: route key = JSON of the values of its column keys, or String(window start)
  * session:   route key = JSON of its column values (the state key itself)
  * dedup:     route key = JSON of the dedup columns' values (the state key itself)
+ * groupsWithState: route key = encodeKey([key]) (the state key itself)
  * ```
  * Only the operator right after the exchange is routed; state of a later stateful operator in
  * stage 2 cannot be placed and fails adoption with `SLUICE_STATE_ADOPTION`.
@@ -40,6 +41,8 @@ export function exchangeStateHash(
 }
 
 function routeKeyOfState(spec: ExchangeSpec, node: StatefulNode): ((key: string) => string) | undefined {
+  // (flat)mapGroupsWithState routes by its encoded key: the state key itself.
+  if (spec.routeGroupKey !== undefined) return node.kind === 'groupsWithState' ? (key) => key : undefined;
   if (spec.routeColumns.length === 0 && spec.routeWindow === undefined) return () => '';
   switch (node.kind) {
     case 'aggregate': {

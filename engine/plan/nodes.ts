@@ -124,6 +124,8 @@ export interface GroupsWithStateNode {
   readonly kind: 'groupsWithState';
   readonly child: PlanNode;
   readonly keyFn: (row: Row) => unknown;
+  /** The columns the key is made of, when declared (`groupByKey`'s `keyColumns`): the planner checks them. */
+  readonly keyColumns?: readonly string[];
   /** `mapGroupsWithState` (one output per call) or `flatMapGroupsWithState`. */
   readonly flat: boolean;
   readonly outputMode: 'append' | 'update';

@@ -64,7 +64,8 @@ export function exchangeRequirements(plan: PlanNode): ExchangeRequirement[] {
   const found: ExchangeRequirement[] = [];
   const visit = (node: PlanNode) => {
     for (const child of childrenOf(node)) visit(child);
-    if (!isStateful(node) || node.kind === 'groupsWithState') return;
+    // A key function without declared columns cannot be checked: trusted, as before.
+    if (!isStateful(node) || (node.kind === 'groupsWithState' && node.keyColumns === undefined)) return;
     const streams = separateStreams(
       node.kind === 'streamJoin'
         ? [...sourcesBelow(node.left), ...sourcesBelow(node.right)]
@@ -166,7 +167,8 @@ export function exchangeShape(plan: PlanNode): ExchangeShape {
   const node = ordered.find((candidate) => requirements.some((r) => r.node === candidate))!;
   const requirement = requirements.find((r) => r.node === node)!;
   const unsupported = (why: string): ExchangeShape => ({ kind: 'unsupported', requirement, why });
-  if (node.kind === 'groupsWithState') return unsupported('groupsWithState keys are functions');
+  if (node.kind === 'groupsWithState' && node.keyColumns === undefined)
+    return unsupported('groupsWithState keys are functions (declare groupByKey keyColumns)');
   if (ordered.indexOf(node) !== 0) {
     return unsupported('only the first stateful operator of a query can follow an exchange');
   }
@@ -269,6 +271,7 @@ function routeColumnSets(node: StatefulNode, inputs: readonly ExchangeInput[]): 
     );
   }
   if (node.kind === 'dedup') return [[...node.columns]];
+  if (node.kind === 'groupsWithState') return [[...(node.keyColumns ?? [])]];
   if (node.kind === 'aggregate') {
     const columns = node.keys.filter((key) => key.kind === 'column').map((key) => key.column);
     // Routed by a tumbling window's start (or one partition): no later grouping keeps that.
@@ -316,6 +319,8 @@ function groupsBy(node: StatefulNode, column: string): boolean {
       return node.keys.some((key) => key.kind === 'column' && key.column === column);
     case 'dedup':
       return node.columns.length === 0 || node.columns.includes(column);
+    case 'groupsWithState':
+      return node.keyColumns === undefined || node.keyColumns.includes(column);
     default:
       return true;
   }

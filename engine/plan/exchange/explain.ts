@@ -94,11 +94,13 @@ function describeSink(sink: SinkSpec): string {
     const route =
       keys.length > 0
         ? `join key [${keys.map(sqlText).join(', ')}]`
-        : sink.exchange.routeColumns.length > 0
-          ? `[${sink.exchange.routeColumns.join(', ')}]`
-          : sink.exchange.routeWindow !== undefined
-            ? `window start of ${sink.exchange.routeWindow.column}`
-            : 'one partition';
+        : sink.exchange.routeGroupKey !== undefined
+          ? 'group key'
+          : sink.exchange.routeColumns.length > 0
+            ? `[${sink.exchange.routeColumns.join(', ')}]`
+            : sink.exchange.routeWindow !== undefined
+              ? `window start of ${sink.exchange.routeWindow.column}`
+              : 'one partition';
     return `ExchangeWriter ${sink.exchange.name} routed by ${route}`;
   }
   if (sink.kind === 'files') return `files (${sink.format})`;

@@ -1,5 +1,6 @@
 import type { QueryDefinition } from '../../api/writer.js';
 import { supportsPartialAggregation } from '../../exchange/partial-aggregate.js';
+import type { Row } from '../../types.js';
 import type { Expression } from '../expressions/expression.js';
 import type { AggregateNode, PlanNode, SourceNode, StatefulNode, WatermarkNode } from '../nodes.js';
 import { describeKeys, describeNode, type ExchangeInput, exchangeShape } from './exchange-shape.js';
@@ -27,6 +28,11 @@ export interface ExchangeSpec {
    * two sides' rows with equal keys meet whatever their columns are called.
    */
   readonly routeKeys?: readonly Expression[];
+  /**
+   * (flat)mapGroupsWithState: rows route by their group key (the operator's key function, encoded
+   * as its state key), so equal keys meet whatever columns they are made of.
+   */
+  readonly routeGroupKey?: (row: Row) => unknown;
   /** A window key without other columns routes by the tumbling window's start (see `routeKeyOf`). */
   readonly routeWindow?: { readonly column: string; readonly durationMs: number; readonly startMs: number };
   /** The event-time column stage 1 reports in its end-of-batch markers (the watermark's column). */
@@ -184,9 +190,9 @@ export function exchangeOrigin(staged: StagedQuery, stage: Stage, partition: str
 
 function routingOf(
   node: Exclude<StatefulNode, { kind: 'streamJoin' }>,
-): Pick<ExchangeSpec, 'routeColumns' | 'routeWindow'> {
+): Pick<ExchangeSpec, 'routeColumns' | 'routeWindow' | 'routeGroupKey'> {
   if (node.kind === 'dedup') return { routeColumns: node.columns };
-  if (node.kind === 'groupsWithState') return { routeColumns: [] };
+  if (node.kind === 'groupsWithState') return { routeColumns: [], routeGroupKey: node.keyFn };
   const columns = node.keys.filter((key) => key.kind === 'column').map((key) => key.column);
   if (columns.length > 0) return { routeColumns: columns };
   const window = node.keys.find((key) => key.kind === 'window');
