@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import type { Alarm, Dashboard } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { Rule } from 'aws-cdk-lib/aws-events';
@@ -9,7 +9,7 @@ import { MetricType } from 'aws-cdk-lib/aws-lambda';
 import { KinesisEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { LogGroup } from 'aws-cdk-lib/aws-logs';
-import { Bucket, type IBucket } from 'aws-cdk-lib/aws-s3';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ENVIRONMENT_VARIABLES } from '../functions/config.js';
@@ -29,6 +29,7 @@ import { resolveGlueColumns } from './streaming-query/glue-columns.js';
 import { grantQueryFunction } from './streaming-query/grants.js';
 import { createHeartbeat } from './streaming-query/heartbeat.js';
 import { createSluiceFunction } from './streaming-query/lambda.js';
+import { addLifecycleRules } from './streaming-query/lifecycle.js';
 import { ACKNOWLEDGED_FINDINGS, acknowledge } from './streaming-query/nag.js';
 import { OutputBucket } from './streaming-query/output-bucket.js';
 import { claimBucketPrefix } from './streaming-query/prefix-overlap.js';
@@ -275,10 +276,13 @@ export class StreamingQuery extends Construct {
       this.stageTwoErrorsAlarm = stageTwo.errorsAlarm;
     }
 
-    this.addLifecycleRules(
+    addLifecycleRules(this, {
+      bucket: this.bucket,
+      queryName: query,
+      keyPrefix: this.keyPrefix,
       props,
-      stageOnes.map((name) => `${prefix}/${name}`),
-    );
+      stageOnePrefixes: stageOnes.map((name) => `${prefix}/${name}`),
+    });
 
     const alarms = createAlarms(this, {
       query,
@@ -364,65 +368,6 @@ export class StreamingQuery extends Construct {
         : {}),
       retentionPeriod: props.streamRetention ?? defaults.DEFAULT_STREAM_RETENTION,
       encryption: StreamEncryption.MANAGED,
-    });
-  }
-
-  /**
-   * Expire this query's dead letters, late rows and progress records and the noncurrent versions
-   * of its deleted state objects, and abort its stale multipart uploads.
-   * Lifecycle filters take literal prefixes (no `PREFIX/*\/_dead/`), so each query adds rules for
-   * its own prefixes; an imported bucket cannot take rules from here, which a warning says.
-   */
-  private addLifecycleRules(props: StreamingQueryProps, stageOnePrefixes: readonly string[]): void {
-    const bucket = this.bucket;
-    if (!(bucket instanceof Bucket)) {
-      Validations.of(this).addWarning(
-        'sluice:LifecycleNotManaged',
-        `The bucket of query '${this.queryName}' is imported, so its lifecycle is not managed here: expire ${this.keyPrefix}/_dead/, ${this.keyPrefix}/_late/ and ${this.keyPrefix}/_progress/ on the bucket itself (and, if it is versioned, the noncurrent versions under ${this.keyPrefix}/_state/; never its current objects).`,
-      );
-      return;
-    }
-    const expire = (suffix: string, after: Duration) =>
-      bucket.addLifecycleRule({
-        id: `${this.queryName}-${suffix}`,
-        prefix: `${this.keyPrefix}/_${suffix}/`,
-        expiration: after,
-        noncurrentVersionExpiration: after,
-      });
-    expire('dead', props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION);
-    expire('late', props.lateRowsExpiration ?? defaults.DEFAULT_LATE_ROWS_EXPIRATION);
-    expire('progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION);
-    // Stage 1 of a two-stage query (`PREFIX/QUERY.stage-1/`) keeps dead letters, the manifests that
-    // list them (only batches with dead letters have one, so they expire together) and progress.
-    for (const [i, stagePrefix] of stageOnePrefixes.entries()) {
-      const name = i === 0 ? 'stage-1' : `stage-1-${i + 1}`;
-      const deadAfter = props.deadLetterExpiration ?? defaults.DEFAULT_DEAD_LETTER_EXPIRATION;
-      for (const [suffix, after] of [
-        ['dead', deadAfter],
-        ['manifest', deadAfter],
-        ['progress', props.progressExpiration ?? defaults.DEFAULT_PROGRESS_EXPIRATION],
-      ] as const) {
-        bucket.addLifecycleRule({
-          id: `${this.queryName}-${name}-${suffix}`,
-          prefix: `${stagePrefix}/_${suffix}/`,
-          expiration: after,
-          noncurrentVersionExpiration: after,
-        });
-      }
-    }
-    // S3 state: the store deletes what no commit names any more (at each snapshot); in a versioned
-    // bucket those deletes leave noncurrent versions and delete markers, which this rule removes.
-    // No expiration of current objects: a snapshot is live however old it is.
-    bucket.addLifecycleRule({
-      id: `${this.queryName}-state-superseded`,
-      prefix: `${this.keyPrefix}/_state/`,
-      noncurrentVersionExpiration: defaults.DEFAULT_STATE_NONCURRENT_EXPIRATION,
-      expiredObjectDeleteMarker: true,
-    });
-    bucket.addLifecycleRule({
-      id: `${this.queryName}-incomplete-uploads`,
-      prefix: `${this.keyPrefix}/`,
-      abortIncompleteMultipartUploadAfter: defaults.DEFAULT_ABORT_INCOMPLETE_UPLOADS,
     });
   }
 }
